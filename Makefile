@@ -1,0 +1,64 @@
+# The two commands of a fresh machine:  `make run`  (app on SQLite + demo data)  and  `make test`.
+# Everything they need is installed by the targets below; nothing is expected to be on the machine but python3.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test deps dev-deps chromium migrate demo worker beat lint bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+deps: $(VENV)/.installed
+
+dev-deps: $(VENV)/.installed-dev chromium
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null; }
+
+migrate: deps
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo --if-empty
+
+## make run: install, migrate, load demo data (first time), serve on http://127.0.0.1:8000/
+run: demo
+	@echo "Open http://$(HOST):$(PORT)/ and log in with a demo user printed above."
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: install (incl. test tools and Chromium), then the whole suite.
+## With DATABASE_URL/REDIS_URL set it runs on PostgreSQL/Redis (as .ci/run does); without, on SQLite.
+test: dev-deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+
+worker: deps
+	$(VENV)/bin/celery -A prm worker --loglevel=INFO
+
+beat: deps
+	$(VENV)/bin/celery -A prm beat --loglevel=INFO --schedule /tmp/prm-celerybeat-schedule
+
+## make bench: the benchmark suite on PostgreSQL (see docs/benchmarks.md). Needs DATABASE_URL.
+bench: dev-deps
+	$(PY) manage.py bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache artifacts

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from activities.models import Activity
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["start_at", "partner", "kind", "mode", "status", "owner", "duration_minutes"]
+    list_filter = ["mode", "status", "kind"]
+    list_select_related = ["partner", "owner"]
+    search_fields = ["partner__name", "partner__code", "subject"]
+    raw_id_fields = ["partner", "lead", "location", "owner"]
+    date_hierarchy = "start_at"
+    show_full_result_count = False
+    readonly_fields = ["completed_at", "created_at", "updated_at"]
+
+    def has_change_permission(self, request, obj=None):
+        # Activity changes must keep the partner's engagement dates in step: use the partner pages (services).
+        return False

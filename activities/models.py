@@ -1,0 +1,74 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Activity(models.Model):
+    """An engagement with a partner: scheduled (call/meeting), a reminder (task), or logged after the fact."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        MEETING = "meeting", "Meeting"
+        EMAIL = "email", "Email"
+        MESSAGE = "message", "Message"
+        VISIT = "visit", "Visit"
+        TASK = "task", "Task"
+
+    class Mode(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        REMINDER = "reminder", "Reminder"
+        LOGGED = "logged", "Logged"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # Modes that count as engaging the partner (a reminder is a note to self, not an engagement).
+    ENGAGEMENT_MODES = (Mode.SCHEDULED, Mode.LOGGED)
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="activities")
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    subject = models.CharField(max_length=200, blank=True)
+    start_at = models.DateTimeField(help_text="When it is planned, or when it happened.")
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    location = models.ForeignKey(
+        "partners.Location", on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    )
+    place = models.CharField(max_length=255, blank=True, help_text="Address, when not one of the partner's locations.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    )
+    outcome = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["partner", "status", "start_at"], name="activity_partner_status_idx"),
+            models.Index(fields=["owner", "status", "start_at"], name="activity_owner_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(mode="logged") | Q(status="done"), name="logged_activity_is_done"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} with {self.partner_id} at {self.start_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def end_at(self):
+        from datetime import timedelta
+
+        if self.duration_minutes is None:
+            return None
+        return self.start_at + timedelta(minutes=self.duration_minutes)

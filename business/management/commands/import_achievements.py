@@ -1,0 +1,47 @@
+"""``manage.py import_achievements FILE [--dry-run] [--targets] [--user USERNAME]``: the admin upload, from a shell."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from business.imports import import_period_values
+from business.models import UploadBatch
+
+
+class Command(BaseCommand):
+    help = (
+        "Import achievements (or, with --targets, targets) from a CSV or XLSX file with columns "
+        "partner_code,parameter,period,value. Validates every row first; writes all rows or none."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="A .csv (UTF-8) or .xlsx file.")
+        parser.add_argument("--dry-run", action="store_true", help="Validate and report; write nothing.")
+        parser.add_argument("--targets", action="store_true", help="Import targets instead of achievements.")
+        parser.add_argument("--user", help="Username recorded as the uploader (default: none).")
+
+    def handle(self, *args, file, dry_run, targets, user, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"{file}: no such file")
+        uploader = None
+        if user:
+            uploader = get_user_model().objects.filter(username=user).first()
+            if uploader is None:
+                raise CommandError(f"no user named {user!r}")
+        kind = UploadBatch.Kind.TARGETS if targets else UploadBatch.Kind.ACHIEVEMENTS
+
+        with path.open("rb") as handle:
+            result = import_period_values(file=handle, file_name=path.name, kind=kind, user=uploader, dry_run=dry_run)
+
+        for error in result.errors:
+            self.stderr.write(str(error))
+        if result.error_count > len(result.errors):
+            self.stderr.write(f"… {result.error_count - len(result.errors)} more errors not listed.")
+        prefix = "Dry run, nothing written. " if dry_run else ""
+        self.stdout.write(f"{prefix}{kind.label} from {path.name}: {result.summary()}")
+        if not result.ok:
+            raise CommandError(f"{result.error_count} errors; nothing was imported.")
+        if result.batch is not None:
+            self.stdout.write(self.style.SUCCESS(f"Recorded as upload batch #{result.batch.pk}."))

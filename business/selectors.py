@@ -1,0 +1,181 @@
+"""Reads for the business card, the trendline and the partner list's completion column.
+
+Generated values of *computed* parameters that have no row count as zero (the nightly computation only writes rows for
+partners that had leads in the period, see business.metrics); values of *uploaded* parameters that have no row are
+unknown and shown as gaps.
+"""
+
+import html
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from business import periods
+from business.models import Achievement, Frequency, Parameter, Target
+
+TREND_PERIODS = 12  # the trendline shows this many periods unless a caller asks for another number
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+
+
+def parameters_active():
+    """Active parameters in display order (one query)."""
+    return list(Parameter.objects.filter(is_active=True).order_by("order", "name", "id"))
+
+
+def partner_business_context(partner, *, parameter_code=None, today=None, trend_periods=TREND_PERIODS):
+    """Template context for the partner page's business card and trendline: three queries, whatever the number of
+    parameters and periods (parameters, targets, achievements).
+
+    Keys: ``business_card`` (list of rows, see ``_card_row``), ``trend_parameters`` (parameters to choose from),
+    ``trend_parameter`` (the chosen one or None), ``trend_figure`` (a dict for ``json_script``, or None when the
+    partner has no target or value in the trend's periods), ``trend_periods`` (labels, oldest first).
+    """
+    today = today or timezone.localdate()
+    parameters = parameters_active()
+    context = {"business_card": [], "trend_parameters": parameters, "trend_parameter": None, "trend_figure": None,
+               "trend_periods": []}
+    if not parameters or partner is None or partner.pk is None:
+        return context
+
+    current = {p.pk: periods.period_start(today, p.frequency) for p in parameters}
+    previous = {p.pk: periods.shift(current[p.pk], p.frequency, -1) for p in parameters}
+    by_code = {p.code: p for p in parameters}
+    trend_parameter = by_code.get(parameter_code)
+    trend_starts = []
+
+    wanted = Q()
+    for p in parameters:
+        wanted |= Q(parameter_id=p.pk, period_start__in=[previous[p.pk], current[p.pk]])
+    if trend_parameter is None:
+        # No (valid) choice: the trend shows the first parameter that has something this period, else the first one.
+        # Its periods are fetched for every parameter's trend window, so the choice costs no extra query.
+        trend_window = {p.pk: periods.last_periods(p.frequency, trend_periods, today) for p in parameters}
+        for p in parameters:
+            wanted |= Q(parameter_id=p.pk, period_start__gte=trend_window[p.pk][0], period_start__lte=current[p.pk])
+    else:
+        trend_starts = periods.last_periods(trend_parameter.frequency, trend_periods, today)
+        wanted |= Q(parameter_id=trend_parameter.pk, period_start__gte=trend_starts[0],
+                    period_start__lte=current[trend_parameter.pk])
+
+    targets = _values_by_key(Target.objects.filter(wanted, partner_id=partner.pk))
+    generated = _values_by_key(Achievement.objects.filter(wanted, partner_id=partner.pk))
+
+    card = []
+    for p in parameters:
+        key, prev_key = (p.pk, current[p.pk]), (p.pk, previous[p.pk])
+        if key not in targets and key not in generated:
+            continue
+        card.append(_card_row(p, current[p.pk], targets.get(key), _generated(p, generated, key),
+                              _generated(p, generated, prev_key)))
+    context["business_card"] = card
+
+    if trend_parameter is None:
+        with_data = {row["parameter"].pk for row in card}
+        trend_parameter = next((p for p in parameters if p.pk in with_data), parameters[0])
+        trend_starts = trend_window[trend_parameter.pk]
+    context["trend_parameter"] = trend_parameter
+    context["trend_periods"] = [periods.label(start, trend_parameter.frequency) for start in trend_starts]
+    context["trend_figure"] = _trend_figure(trend_parameter, trend_starts, targets, generated)
+    return context
+
+
+def _values_by_key(queryset):
+    return {(pid, start): value for pid, start, value in queryset.values_list("parameter_id", "period_start", "value")}
+
+
+def _generated(parameter, generated, key):
+    """A generated value; a computed parameter with no row generated zero, an uploaded one is unknown (None)."""
+    value = generated.get(key)
+    if value is None and parameter.source == Parameter.Source.COMPUTED:
+        return ZERO
+    return value
+
+
+def _card_row(parameter, start, target, value, previous):
+    completion = None
+    if target and value is not None:
+        completion = (value * HUNDRED / target).quantize(Decimal("1"))
+    change = change_percent = None
+    if value is not None and previous is not None:
+        change = value - previous
+        if previous:
+            change_percent = (change * HUNDRED / previous).quantize(Decimal("1"))
+    return {
+        "parameter": parameter,
+        "unit": parameter.unit,
+        "period": periods.label(start, parameter.frequency),
+        "target": target,
+        "generated": value,
+        "completion": completion,
+        "previous": previous,
+        "change": change,
+        "change_percent": change_percent,
+    }
+
+
+def _trend_figure(parameter, starts, targets, generated):
+    """A Plotly figure (plain dicts) of target vs generated; None when the partner has nothing in these periods."""
+    target_values = [targets.get((parameter.pk, start)) for start in starts]
+    raw_values = [generated.get((parameter.pk, start)) for start in starts]
+    if all(v is None for v in target_values) and all(v is None for v in raw_values):
+        return None
+    generated_values = [_generated(parameter, generated, (parameter.pk, start)) for start in starts]
+    labels = [periods.label(start, parameter.frequency) for start in starts]
+    # Plotly reads trace names and titles as a small subset of HTML: escape what admins typed so it shows as text.
+    unit = html.escape(parameter.unit)
+    name = html.escape(parameter.name)
+    return {
+        "data": [
+            {"type": "bar", "name": "Generated", "x": labels, "y": [_num(v) for v in generated_values],
+             "marker": {"color": "#1f5eff"}, "hovertemplate": f"%{{x}}: %{{y:,}} {unit}<extra>Generated</extra>"},
+            {"type": "scatter", "mode": "lines+markers", "name": "Target", "x": labels,
+             "y": [_num(v) for v in target_values], "connectgaps": False, "line": {"color": "#b42318", "dash": "dash"},
+             "hovertemplate": f"%{{x}}: %{{y:,}} {unit}<extra>Target</extra>"},
+        ],
+        "layout": {
+            "title": {"text": f"{name} ({unit}), {'quarterly' if parameter.frequency == Frequency.QUARTERLY else 'monthly'}"},
+            "xaxis": {"type": "category"},
+            "yaxis": {"rangemode": "tozero", "title": {"text": unit}},
+            "legend": {"orientation": "h"},
+            "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+            "height": 320,
+        },
+        "config": {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]},
+    }
+
+
+def _num(value):
+    return None if value is None else float(value)
+
+
+def current_completion_for_partners(partner_ids, *, today=None):
+    """This period's target completion for many partners in one query, for the partner list.
+
+    Returns ``{partner_id: {"parameter": <name>, "percent": Decimal}}`` for the first parameter (by order) that has a
+    non-zero target in its current period; partners with no target are absent. A missing generated value counts as 0.
+    """
+    partner_ids = list(partner_ids)
+    if not partner_ids:
+        return {}
+    today = today or timezone.localdate()
+    this_period = Q(parameter__frequency=Frequency.MONTHLY,
+                    period_start=periods.period_start(today, Frequency.MONTHLY)) | Q(
+        parameter__frequency=Frequency.QUARTERLY, period_start=periods.period_start(today, Frequency.QUARTERLY))
+    achieved = Achievement.objects.filter(
+        partner_id=OuterRef("partner_id"), parameter_id=OuterRef("parameter_id"), period_start=OuterRef("period_start")
+    ).values("value")[:1]
+    rows = (
+        Target.objects.filter(this_period, partner_id__in=partner_ids, parameter__is_active=True, value__gt=0)
+        .annotate(achieved=Coalesce(Subquery(achieved), Value(ZERO), output_field=DecimalField()))
+        .order_by("partner_id", "parameter__order", "parameter__name", "parameter_id")
+        .values_list("partner_id", "parameter__name", "value", "achieved")
+    )
+    result = {}
+    for partner_id, name, target, achieved_value in rows:
+        if partner_id not in result:
+            percent = (Decimal(achieved_value) * HUNDRED / target).quantize(Decimal("1"))
+            result[partner_id] = {"parameter": name, "percent": percent}
+    return result

@@ -1,0 +1,63 @@
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from leads.models import Customer, Lead, LeadStageChange
+from leads.services import lead_convert, lead_lose
+
+
+class LeadStageChangeInline(admin.TabularInline):
+    model = LeadStageChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "from_stage", "to_stage", "changed_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ["name", "partner", "stage", "expected_value", "value", "assigned_to", "created_at", "converted_at"]
+    list_filter = ["stage"]
+    list_select_related = ["partner", "assigned_to"]
+    search_fields = ["name", "company", "email", "partner__name", "partner__code"]
+    raw_id_fields = ["partner", "assigned_to"]
+    readonly_fields = ["stage", "value", "converted_at", "lost_at", "updated_at"]
+    date_hierarchy = "created_at"
+    inlines = [LeadStageChangeInline]
+    show_full_result_count = False
+    actions = ["convert", "lose"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # the first row of the lead's history, as leads.services.lead_create writes it
+            LeadStageChange.objects.create(lead=obj, from_stage="", to_stage=obj.stage, changed_by=request.user,
+                                           changed_at=obj.created_at)
+
+    @admin.action(description="Convert selected leads (creates customers)")
+    def convert(self, request, queryset):
+        self._apply(request, queryset, lambda lead: lead_convert(lead=lead, by=request.user), "converted")
+
+    @admin.action(description="Mark selected leads lost")
+    def lose(self, request, queryset):
+        self._apply(request, queryset, lambda lead: lead_lose(lead=lead, by=request.user), "marked lost")
+
+    def _apply(self, request, queryset, action, verb):
+        done, skipped = 0, 0
+        for lead in queryset:
+            try:
+                action(lead)
+                done += 1
+            except ValidationError:
+                skipped += 1
+        self.message_user(request, f"{done} leads {verb}; {skipped} skipped (already closed).")
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "company", "partner", "assigned_to", "created_at"]
+    list_select_related = ["partner", "assigned_to"]
+    search_fields = ["name", "company", "email", "partner__name"]
+    raw_id_fields = ["lead", "partner", "assigned_to"]
+    show_full_result_count = False

@@ -1,0 +1,122 @@
+from django.contrib import admin
+from import_export import fields, resources
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+
+from activities.services import tier_due_refresh
+from business.resources import FormulaSafeResourceMixin
+from partners.models import ContactPoint, Location, Partner, ProfileField, StatusChange, Tier
+from partners.services import partner_set_status
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["name", "rank", "engage_every_days"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "engage_every_days" in form.changed_data:
+            tier_due_refresh()  # set-based: one UPDATE per tier
+
+
+@admin.register(ProfileField)
+class ProfileFieldAdmin(admin.ModelAdmin):
+    list_display = ["label", "key", "kind", "required", "order"]
+    list_editable = ["order"]
+
+
+class ContactPointInline(admin.TabularInline):
+    model = ContactPoint
+    extra = 0
+
+
+class LocationInline(admin.TabularInline):
+    model = Location
+    extra = 0
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = StatusChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "from_status", "to_status", "set_by", "reason", "changed_by"]
+    readonly_fields = fields
+    ordering = ["-changed_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PartnerResource(FormulaSafeResourceMixin, resources.ModelResource):
+    """Partner export; every text cell is escaped against spreadsheet formula injection."""
+
+    tier = fields.Field(attribute="tier__name", column_name="tier", readonly=True)
+    assigned_to = fields.Field(attribute="assigned_to__username", column_name="assigned_to", readonly=True)
+
+    class Meta:
+        model = Partner
+        name = "Partners"
+        fields = (
+            "code", "name", "kind", "tier", "status", "status_reason", "status_set_by", "assigned_to",
+            "business_potential", "website", "last_engaged_at", "next_engagement_at", "created_at",
+        )
+        export_order = fields
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("tier", "assigned_to")
+
+
+@admin.register(Partner)
+class PartnerAdmin(ExportMixin, admin.ModelAdmin):
+    resource_classes = [PartnerResource]
+    export_formats = [CSV, XLSX]
+    list_display = ["name", "code", "tier", "status", "assigned_to", "last_engaged_at", "next_engagement_at"]
+    list_filter = ["status", "tier", "kind", "status_set_by"]
+    search_fields = ["name", "code", "contact_points__value"]
+    list_select_related = ["tier", "assigned_to"]
+    raw_id_fields = ["assigned_to"]
+    readonly_fields = [
+        "status", "status_reason", "status_set_by", "status_changed_at",
+        "last_engaged_at", "next_engagement_at", "engagement_due_at", "created_at", "updated_at",
+    ]
+    inlines = [ContactPointInline, LocationInline, StatusChangeInline]
+    actions = ["mark_active", "mark_inactive", "hand_status_to_rules"]
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct() if may_have_duplicates else queryset, False
+
+    @admin.action(description="Mark selected partners active (by hand)")
+    def mark_active(self, request, queryset):
+        self._set_status(request, queryset, Partner.Status.ACTIVE)
+
+    @admin.action(description="Mark selected partners inactive (by hand)")
+    def mark_inactive(self, request, queryset):
+        self._set_status(request, queryset, Partner.Status.INACTIVE)
+
+    @admin.action(description="Let the inactivity rules decide the status of the selected partners")
+    def hand_status_to_rules(self, request, queryset):
+        count = queryset.update(status_set_by=Partner.StatusSetBy.RULE)
+        self.message_user(request, f"{count} partners are now tagged by the rules (next run of tag_inactive_partners).")
+
+    def _set_status(self, request, queryset, status):
+        for partner in queryset:
+            partner_set_status(partner=partner, status=status, reason=f"Set in admin by {request.user}", by=request.user)
+        self.message_user(request, f"{len(queryset)} partners marked {status}.")
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "partner", "from_status", "to_status", "set_by", "reason", "changed_by"]
+    list_filter = ["set_by", "to_status"]
+    list_select_related = ["partner", "changed_by"]
+    search_fields = ["partner__name", "partner__code"]
+    date_hierarchy = "changed_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

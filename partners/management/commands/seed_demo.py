@@ -1,0 +1,54 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from partners.models import Partner
+from prm import demo
+
+
+class Command(BaseCommand):
+    help = "Load a realistic, deterministic demo dataset (reps, a manager, partners, two years of history)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--partners", type=int, default=200, help="How many partners (default 200).")
+        parser.add_argument("--seed", type=int, default=42, help="Random seed; the same seed gives the same data.")
+        parser.add_argument("--replace", action="store_true", help="Delete existing partners and their history first.")
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when there are partners already.")
+
+    def handle(self, *args, partners, seed, replace, if_empty, **options):
+        if partners < 1:
+            raise CommandError("--partners must be at least 1")
+        if Partner.objects.exists():
+            if if_empty:
+                self.stdout.write("Demo data already loaded; nothing to do.")
+                self._print_logins()
+                return
+            if not replace:
+                raise CommandError("The database already has partners. Use --replace to delete them first.")
+            self.stdout.write("Deleting existing partners and their history…")
+            demo.demo_clear()
+        started = time.monotonic()
+        try:
+            summary = demo.demo_seed(partners=partners, seed=seed, progress=self._progress(started))
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        elapsed = time.monotonic() - started
+        self.stdout.write(self.style.SUCCESS(
+            f"Loaded {summary.partners:,} partners, {summary.contacts:,} contact points, {summary.locations:,} "
+            f"locations, {summary.activities:,} activities, {summary.leads:,} leads ({summary.customers:,} customers), "
+            f"{summary.targets:,} targets and {summary.achievements:,} achievements in {elapsed:.1f} s."
+        ))
+        self._print_logins()
+
+    def _progress(self, started):
+        def report(message):
+            self.stdout.write(f"[{time.monotonic() - started:6.1f} s] {message}")
+            self.stdout.flush()
+
+        return report
+
+    def _print_logins(self):
+        self.stdout.write(
+            f"Demo logins (password {demo.DEMO_PASSWORD!r} for all): manager '{demo.MANAGER_USERNAME}' "
+            "(sees every partner, uses /admin/), reps 'rep1', 'rep2', … (see their own partners)."
+        )

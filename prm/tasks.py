@@ -1,0 +1,23 @@
+"""Enqueueing helpers shared by every app's services."""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task, *args, **kwargs):
+    """Send ``task`` once the current transaction commits.
+
+    A broker outage must not break the web request that changed the rows: the error is logged and the nightly
+    beat job catches up. With no REDIS_URL, Celery runs the task eagerly in-process.
+    """
+
+    def send():
+        try:
+            task.delay(*args, **kwargs)
+        except Exception:  # broker unreachable: the rows are committed, the periodic job will redo the work
+            logger.exception("could not enqueue %s", task.name)
+
+    transaction.on_commit(send)

@@ -1,0 +1,44 @@
+"""The trendline renders with the bundled plotly.js, with no request leaving 127.0.0.1, and a hostile name stays text."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from business import periods
+from business.models import Achievement, Parameter, Target
+from tests import factories
+from tests.browser.conftest import login, screenshot
+
+XSS = "</script><script>alert(1)</script>"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_trendline_renders_locally_and_switches_parameter(page, live_server):
+    manager = factories.manager_user(username="trend-manager")
+    partner = factories.PartnerFactory(name=XSS, assigned_to=manager)
+    revenue = Parameter.objects.get(code=Parameter.REVENUE)
+    for n, start in enumerate(periods.last_periods("monthly", 12, timezone.localdate())):
+        Target.objects.create(partner=partner, parameter=revenue, period_start=start, value=Decimal(1000))
+        if n % 3:  # some months empty: zeros, not errors
+            Achievement.objects.create(partner=partner, parameter=revenue, period_start=start, value=Decimal(n * 100))
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    login(page, live_server, manager)
+    page.goto(f"{live_server.url}/partners/{partner.pk}/?parameter=revenue")
+    page.wait_for_selector("#trend-chart svg.main-svg")
+    assert page.locator("#trend-chart .trace.bars .point").count() == 12
+    assert XSS in page.locator("h1").first.inner_text()  # the name is shown as text
+    screenshot(page, "trendline")
+
+    # the selector: a parameter with no data shows the empty state instead of a chart
+    page.click("#business-card a:has-text('Leads converted')")
+    page.wait_for_load_state("networkidle")
+    assert "parameter=leads_converted" in page.url
+    assert page.locator("#trend-empty").is_visible()
+    assert page.locator("#trend-chart").count() == 0
+
+    assert dialogs == []
+    assert page.external_requests == []

@@ -1,0 +1,147 @@
+"""Test data. Related objects agree: a partner's activities and leads belong to its assigned rep by default."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from activities.models import Activity
+from business.models import Parameter
+from leads.models import Lead
+from partners.models import ContactPoint, Location, Partner, Tier
+from prm.roles import MANAGER, SALES_REP
+
+User = get_user_model()
+PASSWORD = "demo-pass-123"
+
+
+def tier(name="Gold"):
+    """Tiers come from the data migration: Platinum (7 days), Gold (14), Silver (30)."""
+    return Tier.objects.get(name=name)
+
+
+def parameter(code=Parameter.REVENUE):
+    return Parameter.objects.get(code=code)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password(PASSWORD)
+
+
+def rep_user(**kwargs):
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=SALES_REP))
+    return user
+
+
+def manager_user(**kwargs):
+    user = UserFactory(is_staff=True, **kwargs)
+    user.groups.add(Group.objects.get(name=MANAGER))
+    return user
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    code = factory.Sequence(lambda n: f"P{n:05d}")
+    name = factory.Sequence(lambda n: f"Partner {n}")
+    kind = Partner.Kind.ORGANISATION
+    tier = factory.LazyFunction(lambda: tier("Gold"))
+    assigned_to = factory.SubFactory(UserFactory)
+    status = Partner.Status.ACTIVE
+
+
+class ContactPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactPoint
+
+    partner = factory.SubFactory(PartnerFactory)
+    kind = ContactPoint.Kind.MOBILE
+    value = factory.Sequence(lambda n: f"+9198{n:08d}")
+    is_primary = False
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    partner = factory.SubFactory(PartnerFactory)
+    label = "Office"
+    address = factory.Sequence(lambda n: f"{n} MG Road, Bengaluru")
+    latitude = Decimal("12.975000")
+    longitude = Decimal("77.605000")
+    is_primary = False
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """A raw activity row. Tests of engagement behaviour go through activities.services instead."""
+
+    class Meta:
+        model = Activity
+
+    partner = factory.SubFactory(PartnerFactory)
+    owner = factory.LazyAttribute(lambda a: a.partner.assigned_to)
+    kind = Activity.Kind.CALL
+    mode = Activity.Mode.LOGGED
+    status = Activity.Status.DONE
+    start_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    duration_minutes = 30
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    name = factory.Sequence(lambda n: f"Lead {n}")
+    partner = factory.SubFactory(PartnerFactory)
+    assigned_to = factory.LazyAttribute(lambda lead: lead.partner.assigned_to if lead.partner else None)
+    stage = Lead.Stage.NEW
+    expected_value = Decimal("1000.00")
+    created_at = factory.LazyFunction(timezone.now)
+
+
+# --- Added for the dashboard views (issue 3) ------------------------------------------------------------------------
+
+
+class ProfileFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "partners.ProfileField"
+
+    key = factory.Sequence(lambda n: f"field_{n}")
+    label = factory.Sequence(lambda n: f"Field {n}")
+    kind = "text"
+    order = factory.Sequence(lambda n: n)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.Customer"
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    partner = factory.SubFactory(PartnerFactory)
+    assigned_to = factory.LazyAttribute(lambda c: c.partner.assigned_to if c.partner else None)
+
+
+def partner_with_contacts(**kwargs):
+    """A partner with a primary mobile, email and WhatsApp, a second (non-primary) phone, and a primary location."""
+    partner = PartnerFactory(**kwargs)
+    ContactPointFactory(partner=partner, kind=ContactPoint.Kind.MOBILE, is_primary=True)
+    ContactPointFactory(partner=partner, kind=ContactPoint.Kind.PHONE, value="+91 80 1234 5678", is_primary=False)
+    ContactPointFactory(
+        partner=partner, kind=ContactPoint.Kind.EMAIL, value=f"{partner.code.lower()}@example.com", is_primary=True
+    )
+    ContactPointFactory(partner=partner, kind=ContactPoint.Kind.WHATSAPP, is_primary=True)
+    LocationFactory(partner=partner, is_primary=True)
+    return partner

@@ -1,0 +1,38 @@
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from prm.env import env_bool
+
+ROOT = settings.BASE_DIR
+
+
+def test_env_bool_is_strict(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("X_FLAG", False)
+    monkeypatch.setenv("X_FLAG", "False")
+    assert env_bool("X_FLAG", True) is False
+
+
+def _manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _manage("check", DEBUG="False")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_pass_check_deploy():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="False", SECRET_KEY=secrets.token_urlsafe(50),
+                     ALLOWED_HOSTS="prm.example.com")
+    assert result.returncode == 0, result.stderr
