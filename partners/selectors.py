@@ -1,6 +1,9 @@
 """Reads of partners. Visibility is decided here and only here."""
 
-from django.db.models import Prefetch
+from decimal import Decimal
+
+from django.contrib.auth.models import Permission
+from django.db.models import OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -10,8 +13,27 @@ VIEW_ALL_PERMISSION = "partners.view_all_partners"
 
 
 def user_sees_all_partners(user):
-    """Managers (and superusers) see every partner; a sales rep sees the partners assigned to them."""
-    return user.is_active and user.has_perm(VIEW_ALL_PERMISSION)
+    """Managers (and superusers) see every partner; a sales rep sees the partners assigned to them.
+
+    "Managers" are the users holding the ``partners.view_all_partners`` permission, directly or through one of their
+    groups (what ``user.has_perm`` answers with Django's ModelBackend, the only backend of this project). It is read
+    in one query instead of has_perm's two (all the user's permissions, then all their groups' permissions), and the
+    answer is kept on the user object: one query per request, however many times a request asks.
+    """
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_prm_sees_all_partners", None)
+    if cached is None:
+        app_label, codename = VIEW_ALL_PERMISSION.split(".")
+        cached = (
+            Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            .filter(Q(user=user) | Q(group__user=user))
+            .exists()
+        )
+        user._prm_sees_all_partners = cached
+    return cached
 
 
 def partner_visible_to(user):
@@ -40,34 +62,64 @@ def partner_get_for_user(user, pk, *, for_update=False):
 def partner_list_filter(*, user, data=None):
     """The partner list's FilterSet, bound to ``data`` (e.g. ``request.GET``) and scoped to what ``user`` may see.
 
-    Its ``.qs`` is filtered and sorted (always ending with ``id``), and preloads: tier and assigned_to
-    (select_related), and the primary contact points and primary location, prefetched into
-    ``partner.primary_contacts`` / ``partner.primary_locations`` (one query each, whatever the page size).
+    Its ``.qs`` is filtered and sorted (always ending with ``id``) and selects tier and assigned_to. It is what to
+    count and slice for a page; ``partner_list_rows`` then reads the page's rows with their quick-action data.
     """
     from partners.filters import PartnerFilter
 
-    queryset = (
-        partner_visible_to(user)
-        .select_related("tier", "assigned_to")
-        .prefetch_related(
-            Prefetch(
-                "contact_points",
-                queryset=ContactPoint.objects.filter(is_primary=True).order_by("kind", "id"),
-                to_attr="primary_contacts",
-            ),
-            Prefetch(
-                "locations",
-                queryset=Location.objects.filter(is_primary=True).order_by("id"),
-                to_attr="primary_locations",
-            ),
-        )
-    )
+    queryset = partner_visible_to(user).select_related("tier", "assigned_to")
     return PartnerFilter(data if data is not None else {}, queryset=queryset, user=user)
 
 
 def partner_list(*, user, data=None):
-    """The partners ``user`` may see, filtered and sorted by ``data``; preloads as ``partner_list_filter``."""
+    """The partners ``user`` may see, filtered and sorted by ``data`` (tier and assigned_to selected)."""
     return partner_list_filter(user=user, data=data).qs
+
+
+# The primary contact kinds the list's quick actions use (partners.templatetags.partner_tags.ACTION_KINDS).
+LIST_CONTACT_KINDS = (
+    ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE, ContactPoint.Kind.WHATSAPP, ContactPoint.Kind.EMAIL,
+)
+LIST_LOCATION_FIELDS = ("label", "address", "latitude", "longitude")
+
+
+def partner_list_rows(page_queryset):
+    """The rows of one page of the partner list, in one query, in the page's order.
+
+    ``page_queryset`` is a slice of ``partner_list_filter(...).qs`` (e.g. a Paginator page's ``object_list``). The
+    rows are read by id (``id IN (the page's ids)``) so that the per-row subqueries below run for the page's rows
+    only, not for every row an OFFSET skips. Each partner gets ``primary_contacts`` (its primary contact points of
+    the kinds the quick actions use) and ``primary_locations`` (its primary location, or nothing), as unsaved model
+    instances built from subquery columns (each one a lookup on the one-primary-per-kind unique indexes).
+    """
+    contacts = ContactPoint.objects.filter(partner=OuterRef("pk"), is_primary=True)
+    location = Location.objects.filter(partner=OuterRef("pk"), is_primary=True)
+    columns = {f"primary_{kind}": Subquery(contacts.filter(kind=kind).values("value")[:1]) for kind in LIST_CONTACT_KINDS}
+    columns.update({f"location_{name}": Subquery(location.values(name)[:1]) for name in LIST_LOCATION_FIELDS})
+    rows = list(
+        Partner.objects.filter(pk__in=page_queryset.values("pk"))
+        .select_related("tier", "assigned_to")
+        .annotate(**columns)
+        .order_by(*(page_queryset.query.order_by or Partner._meta.ordering))
+    )
+    for partner in rows:
+        partner.primary_contacts = [
+            ContactPoint(partner=partner, kind=kind, value=getattr(partner, f"primary_{kind}"), is_primary=True)
+            for kind in LIST_CONTACT_KINDS
+            if getattr(partner, f"primary_{kind}") is not None
+        ]
+        partner.primary_locations = []
+        if partner.location_address is not None:
+            fields = {name: getattr(partner, f"location_{name}") for name in LIST_LOCATION_FIELDS}
+            fields["latitude"], fields["longitude"] = _coordinate(fields["latitude"]), _coordinate(fields["longitude"])
+            partner.primary_locations.append(Location(partner=partner, is_primary=True, **fields))
+    return rows
+
+
+def _coordinate(value):
+    """A latitude/longitude with the column's 6 decimal places, as a model instance loaded from the table has them
+    (SQLite returns a subquery's decimal unquantized: 12.5, not 12.500000)."""
+    return None if value is None else Decimal(value).quantize(Decimal("0.000001"))
 
 
 # --- Partner page -----------------------------------------------------------------------------------------------------
@@ -134,6 +186,13 @@ def partner_page(*, partner, limit=PAGE_LIST_LIMIT):
         "status_history_more": status_history_more,
         "profile_values": profile_values,
     }
+
+
+def assignee_options():
+    """(username, full name or "") of the users a manager may assign a partner to, for the list's "Assigned to"
+    filter. One query; plain tuples (no model instances) since there can be hundreds."""
+    rows = assignable_users().values_list("username", "first_name", "last_name")
+    return [(username, f"{first} {last}".strip()) for username, first, last in rows]
 
 
 def assignable_users():

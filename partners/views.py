@@ -13,6 +13,7 @@ from partners.forms import PartnerEditForms
 from partners.selectors import (
     partner_get_for_user,
     partner_list_filter,
+    partner_list_rows,
     partner_page,
     user_sees_all_partners,
 )
@@ -34,7 +35,7 @@ CONCURRENT_EDIT = "Someone else changed this partner's contacts or locations at 
 def partner_list(request):
     filterset = partner_list_filter(user=request.user, data=request.GET)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    partners = list(page.object_list)  # the page, then its primary contacts and locations (prefetch)
+    partners = partner_list_rows(page.object_list)  # one query: the page's rows with primary contacts and location
     completion = current_completion_for_partners([partner.pk for partner in partners])
     for partner in partners:
         partner.completion = completion.get(partner.pk)

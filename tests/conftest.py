@@ -10,7 +10,7 @@ import os
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from tests import factories
 
@@ -45,6 +45,22 @@ def _prm_fail_pg():
 @pytest.fixture
 def _prm_fail_redis():
     pytest.fail("this test needs Redis but REDIS_URL is not set (PRM_REQUIRE_SERVICES=1)")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """Keep serialized_rollback working once Playwright's event loop runs in the test thread.
+
+    Django keeps the serialized data migrations' rows on the connection object. Playwright's sync API runs an event
+    loop in this thread, after which Django's context-local ``connections`` hands out a new connection object without
+    that attribute, so the restore would be skipped silently and later tests would find no tiers, roles or system
+    parameters. Holding the snapshot on the connection class makes every connection object carry it.
+    """
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents is not None:
+            type(connections[alias])._test_serialized_contents = contents
+    yield
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """A manager uploads a small CSV in the admin, sees the preview, confirms, and finds the values on the trendline."""
 
-import importlib
 import json
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from business import periods
@@ -17,7 +15,6 @@ from tests.browser.conftest import login, screenshot
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_manager_uploads_achievements_and_sees_them_on_the_trendline(page, live_server, settings, tmp_path):
-    _ensure_migration_data()
     settings.MEDIA_ROOT = tmp_path / "media"
     manager = factories.manager_user(username="upload-manager")
     partner = factories.PartnerFactory(code="UP-1", name="Upload Partner", assigned_to=None)
@@ -62,21 +59,3 @@ def test_manager_uploads_achievements_and_sees_them_on_the_trendline(page, live_
     screenshot(page, "admin_upload_trendline")
     assert page.external_requests == []
 
-
-def _ensure_migration_data():
-    """Re-create the data migrations' rows (tiers, roles, system parameters) if a flush removed them.
-
-    serialized_rollback should restore them, but once Playwright's event loop runs in this thread Django hands out a
-    new connection object without ``_test_serialized_contents``, so after another transactional test the restore is
-    silently skipped. The migrations' own functions are idempotent (get_or_create); create_groups sets
-    ``models_module`` on the app configs it is given, so it is put back for the real registry.
-    """
-    models_modules = {config: config.models_module for config in apps.get_app_configs()}
-    for module, function in (
-        ("partners.migrations.0002_default_tiers", "create_tiers"),
-        ("partners.migrations.0003_roles", "create_groups"),
-        ("business.migrations.0002_system_parameters", "create_system_parameters"),
-    ):
-        getattr(importlib.import_module(module), function)(apps, None)
-    for config, models_module in models_modules.items():
-        config.models_module = models_module
