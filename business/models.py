@@ -73,8 +73,10 @@ class UploadBatch(models.Model):
 class PeriodValue(models.Model):
     """A value of one parameter for one partner and one period (keyed by the period's first day)."""
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT)
-    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT)
+    # No single-column indexes on partner/parameter: the unique key (partner, parameter, period_start) and the
+    # (parameter, period_start) index serve those lookups, and every extra index slows the metrics' bulk upserts.
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, db_index=False)
+    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, db_index=False)
     period_start = models.DateField(help_text="First day of the month or quarter.")
     value = models.DecimalField(max_digits=18, decimal_places=4, validators=[MinValueValidator(0)])
     upload_batch = models.ForeignKey(UploadBatch, on_delete=models.SET_NULL, null=True, blank=True)

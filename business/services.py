@@ -102,12 +102,14 @@ def partners_tag_inactive(*, now=None, dry_run=False, sample=20):
     result = TaggingResult(dry_run=dry_run)
     with transaction.atomic():
         advisory_xact_lock(INACTIVITY_LOCK)
+        _jit_off()
         engaged = _engagement_conditions(rule, now)
         business = _business_condition(rule, now)
         with connection.cursor() as cursor:
             result.deactivated = _deactivate(cursor, now, engaged, business)
             result.reactivated = _reactivate(cursor, now, engaged, business)
-            _record_changes(cursor, now)
+            if not dry_run:  # rolled back anyway: the history rows would only cost time
+                _record_changes(cursor, now)
         result.changes = list(
             Partner.objects.filter(status_changed_at=now, status_set_by=Partner.StatusSetBy.RULE)
             .order_by("name", "id")
@@ -116,6 +118,18 @@ def partners_tag_inactive(*, now=None, dry_run=False, sample=20):
         if dry_run:
             transaction.set_rollback(True)
     return result
+
+
+def _jit_off():
+    """PostgreSQL: no JIT compilation for the rest of this transaction.
+
+    The planner's cost estimates of the per-tier UPDATEs pass ``jit_above_cost``, and compiling each one took
+    ~0.27 s (EXPLAIN ANALYZE, 100,000 partners): a run that changes nothing went from 0.6–0.8 s to 0.1 s. Same plans,
+    same results. (SET LOCAL: the setting ends with the transaction, or with the caller's if it runs inside one.)
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
 
 
 def _engagement_conditions(rule, now):

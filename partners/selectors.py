@@ -76,7 +76,8 @@ def partner_list(*, user, data=None):
     return partner_list_filter(user=user, data=data).qs
 
 
-# The primary contact kinds the list's quick actions use (partners.templatetags.partner_tags.ACTION_KINDS).
+# The primary contact kinds the list's quick actions use (partners.templatetags.partner_tags.ACTION_KINDS), and the
+# primary location's fields they need.
 LIST_CONTACT_KINDS = (
     ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE, ContactPoint.Kind.WHATSAPP, ContactPoint.Kind.EMAIL,
 )
@@ -86,14 +87,15 @@ LIST_LOCATION_FIELDS = ("label", "address", "latitude", "longitude")
 def partner_list_rows(page_queryset):
     """The rows of one page of the partner list, in one query, in the page's order.
 
-    ``page_queryset`` is a slice of ``partner_list_filter(...).qs`` (e.g. a Paginator page's ``object_list``). The
-    rows are read by id (``id IN (the page's ids)``) so that the per-row subqueries below run for the page's rows
-    only, not for every row an OFFSET skips. Each partner gets ``primary_contacts`` (its primary contact points of
-    the kinds the quick actions use) and ``primary_locations`` (its primary location, or nothing), as unsaved model
-    instances built from subquery columns (each one a lookup on the one-primary-per-kind unique indexes).
+    ``page_queryset`` is a slice of ``partner_list_filter(...).qs`` (e.g. a Paginator page's ``object_list``). Each
+    partner comes with its tier and assigned_to (JOINs), ``primary_contacts`` (``{kind: value}`` of its primary
+    contact points of the kinds the quick actions use) and ``primary_location`` (an unsaved Location with the
+    primary location's fields, or None), read with one-row subqueries on the one-primary-per-(partner, kind) unique
+    indexes. The rows are read by id (``id IN (the page's ids)``), so the subqueries run for the page's rows only,
+    not for every row an OFFSET skips. (LEFT JOINs instead of subqueries let the planner join whole tables first.)
     """
-    contacts = ContactPoint.objects.filter(partner=OuterRef("pk"), is_primary=True)
-    location = Location.objects.filter(partner=OuterRef("pk"), is_primary=True)
+    contacts = ContactPoint.objects.filter(partner=OuterRef("pk"), is_primary=True).order_by()
+    location = Location.objects.filter(partner=OuterRef("pk"), is_primary=True).order_by()
     columns = {f"primary_{kind}": Subquery(contacts.filter(kind=kind).values("value")[:1]) for kind in LIST_CONTACT_KINDS}
     columns.update({f"location_{name}": Subquery(location.values(name)[:1]) for name in LIST_LOCATION_FIELDS})
     rows = list(
@@ -103,22 +105,19 @@ def partner_list_rows(page_queryset):
         .order_by(*(page_queryset.query.order_by or Partner._meta.ordering))
     )
     for partner in rows:
-        partner.primary_contacts = [
-            ContactPoint(partner=partner, kind=kind, value=getattr(partner, f"primary_{kind}"), is_primary=True)
-            for kind in LIST_CONTACT_KINDS
-            if getattr(partner, f"primary_{kind}") is not None
-        ]
-        partner.primary_locations = []
-        if partner.location_address is not None:
+        values = {kind: getattr(partner, f"primary_{kind}") for kind in LIST_CONTACT_KINDS}
+        partner.primary_contacts = {kind: value for kind, value in values.items() if value}
+        partner.primary_location = None
+        if partner.location_address is not None:  # address is NOT NULL: None means no primary location
             fields = {name: getattr(partner, f"location_{name}") for name in LIST_LOCATION_FIELDS}
             fields["latitude"], fields["longitude"] = _coordinate(fields["latitude"]), _coordinate(fields["longitude"])
-            partner.primary_locations.append(Location(partner=partner, is_primary=True, **fields))
+            partner.primary_location = Location(partner=partner, is_primary=True, **fields)
     return rows
 
 
 def _coordinate(value):
-    """A latitude/longitude with the column's 6 decimal places, as a model instance loaded from the table has them
-    (SQLite returns a subquery's decimal unquantized: 12.5, not 12.500000)."""
+    """A latitude/longitude with the column's 6 decimal places, as when loaded from the table (SQLite returns a
+    subquery's decimal unquantized: 12.5, not 12.500000, and the map link would differ)."""
     return None if value is None else Decimal(value).quantize(Decimal("0.000001"))
 
 

@@ -61,6 +61,9 @@ def test_manager_sees_all_partners_and_can_filter_by_rep(manager_client, rep, ot
     assert names_in(manager_client.get(LIST_URL, {"assigned_to": other_rep.username})) == ["B"]
     assert names_in(manager_client.get(LIST_URL, {"assigned_to": " rep2 "})) == ["B"]
     assert names_in(manager_client.get(LIST_URL, {"assigned_to": "nobody-by-that-name"})) == []
+    other_rep.first_name, other_rep.last_name = "Priya", "Sharma"
+    other_rep.save()
+    assert names_in(manager_client.get(LIST_URL, {"assigned_to": "priya sharma"})) == ["B"]  # the name suggested
 
 
 def test_rep_cannot_widen_the_list_with_assigned_to(rep_client, rep, other_rep):
@@ -105,6 +108,29 @@ def test_search_does_not_find_another_reps_partner_by_contact(rep_client, rep, o
     theirs = factories.PartnerFactory(name="Theirs", assigned_to=other_rep)
     factories.ContactPointFactory(partner=theirs, kind=ContactPoint.Kind.MOBILE, value="+91 11111 22222")
     assert names_in(rep_client.get(LIST_URL, {"q": "11111"})) == []
+
+
+def test_manager_search_alone_and_with_other_filters(manager_client, rep, other_rep):
+    """The search's UNION reads contact points alone when nothing else restricts the list (a manager's), and
+    starts from the restricted list otherwise: the same answers either way."""
+    gold, silver = factories.tier("Gold"), factories.tier("Silver")
+    mine = factories.PartnerFactory(name="Mine", assigned_to=rep, tier=gold)
+    theirs = factories.PartnerFactory(name="Theirs", assigned_to=other_rep, tier=silver)
+    factories.ContactPointFactory(partner=mine, kind=ContactPoint.Kind.EMAIL, value="desk@harbor.example")
+    factories.ContactPointFactory(partner=theirs, kind=ContactPoint.Kind.EMAIL, value="sales@harbor.example")
+    factories.PartnerFactory(name="Harbor Stores", assigned_to=other_rep, tier=gold)
+    assert names_in(manager_client.get(LIST_URL, {"q": "harbor"})) == ["Harbor Stores", "Mine", "Theirs"]
+    assert names_in(manager_client.get(LIST_URL, {"q": "harbor", "tier": gold.pk})) == ["Harbor Stores", "Mine"]
+    assert names_in(manager_client.get(LIST_URL, {"q": "sales@", "tier": gold.pk})) == []
+    assert names_in(manager_client.get(LIST_URL, {"q": "harbor", "assigned_to": "rep2"})) == ["Harbor Stores", "Theirs"]
+    assert manager_client.get(LIST_URL, {"q": "harbor"}).context["page"].paginator.count == 3
+
+
+def test_assignee_suggestions_are_escaped(manager_client):
+    factories.rep_user(username="rep9", first_name="<script>alert(1)</script>", last_name="O'Neil & Co")
+    html = manager_client.get(LIST_URL).content.decode()
+    assert "<script>alert(1)" not in html
+    assert '<option value="rep9">&lt;script&gt;alert(1)&lt;/script&gt; O&#x27;Neil &amp; Co</option>' in html
 
 
 def test_filter_by_tier_and_state(rep_client, rep):
@@ -359,6 +385,7 @@ def test_detail_shows_everything(rep_client, rep, full_partner):
     html = response.content.decode()
     assert "Inactive — not engaged for 45 days (Gold: every 14)" in html
     assert 'class="tier tier-2">Gold<' in html
+    assert 'class="qa qa-call" href="tel:' in html and 'class="qa qa-navigate"' in html  # quick actions
     for text in ("Quarterly review", "45 min", "12 Dock Road", "Send catalogue", "Wants a demo", "Lead Rajan",
                  "Qualified", "Customer Meera", "GST number", "29ABCDE1234F1Z5", "Warehouse", 'id="business-card"'):
         assert text in html, text

@@ -178,7 +178,7 @@ def test_new_rep_journey(page, live_server):
     page.fill("#id_time", "11:15")
     page.fill("#id_duration_minutes", "60")
     page.select_option("#id_location", str(warehouse.pk))
-    page.fill("#id_subject", "Q3 order planning")
+    page.fill("#id_subject", "Quarterly order planning")
     screenshot(page, "acceptance-rep-schedule-form")
     with page.expect_navigation():
         page.click("form button[type=submit].primary")
@@ -188,7 +188,7 @@ def test_new_rep_journey(page, live_server):
     upcoming = page.locator("#next-engagements .activity-list li")
     assert upcoming.count() == 1
     text = upcoming.first.inner_text()
-    assert "Meeting" in text and "Q3 order planning" in text and "11:15" in text and "60 min" in text
+    assert "Meeting" in text and "Quarterly order planning" in text and "11:15" in text and "60 min" in text
     assert "Warehouse" in text
     next_engagement = page.locator(".partner-head .facts div:has(dt:text-is('Next engagement')) dd")
     assert next_engagement.inner_text() == _day_time(meeting)
