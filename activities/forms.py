@@ -40,6 +40,18 @@ class PlaceMixin(forms.Form):
             self.add_error("place", "Choose one of the partner's locations or type a place, not both.")
         return cleaned
 
+    def engagement_kwargs(self):
+        """The service arguments a scheduled or logged call/meeting share (kind, when, how long, where, subject)."""
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "start_at": data["start_at"],
+            "duration_minutes": data["duration_minutes"],
+            "location": data["location"],
+            "place": data["place"].strip(),
+            "subject": data["subject"],
+        }
+
 
 class ActivityScheduleForm(PlaceMixin, WhenForm):
     kind = forms.ChoiceField(
@@ -62,15 +74,7 @@ class ActivityScheduleForm(PlaceMixin, WhenForm):
         return cleaned
 
     def service_kwargs(self):
-        data = self.cleaned_data
-        return {
-            "kind": data["kind"],
-            "start_at": data["start_at"],
-            "duration_minutes": data["duration_minutes"],
-            "location": data["location"],
-            "place": data["place"].strip(),
-            "subject": data["subject"],
-        }
+        return self.engagement_kwargs()
 
 
 class ActivityRemindForm(WhenForm):
@@ -107,16 +111,7 @@ class ActivityLogForm(PlaceMixin, WhenForm):
         return cleaned
 
     def service_kwargs(self):
-        data = self.cleaned_data
-        return {
-            "kind": data["kind"],
-            "start_at": data["start_at"],
-            "duration_minutes": data["duration_minutes"],
-            "location": data["location"],
-            "place": data["place"].strip(),
-            "subject": data["subject"],
-            "outcome": data["outcome"],
-        }
+        return {**self.engagement_kwargs(), "outcome": self.cleaned_data["outcome"]}
 
 
 class ActivityCompleteForm(forms.Form):
