@@ -237,6 +237,16 @@ def test_user_text_is_escaped(rep_client, rep):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_quick_action_values_are_escaped(rep_client, rep):
+    partner = factories.PartnerFactory(name='Q"><b>x</b>', assigned_to=rep)
+    factories.ContactPointFactory(partner=partner, kind=ContactPoint.Kind.EMAIL, value='"><script>e()</script>',
+                                  is_primary=True)
+    factories.LocationFactory(partner=partner, label='"><script>l()</script>', is_primary=True)
+    html = rep_client.get(LIST_URL).content.decode()
+    assert "<script>e()" not in html and "<script>l()" not in html and "<b>x</b>" not in html
+    assert 'href="mailto:&quot;&gt;&lt;script&gt;e()&lt;/script&gt;"' in html
+
+
 def test_completion_column_comes_from_the_business_selector(rep_client, rep, monkeypatch):
     with_target = factories.PartnerFactory(name="Has target", assigned_to=rep)
     factories.PartnerFactory(name="No target", assigned_to=rep)
