@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from devtools import demo
 from partners.models import Partner
-from prm import demo
 
 
 class Command(BaseCommand):

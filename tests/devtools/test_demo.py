@@ -7,10 +7,10 @@ from django.core.management.base import CommandError
 
 from activities.models import Activity
 from business.models import Achievement, Target
+from devtools import demo
 from leads.models import Customer, Lead
 from partners.models import ContactPoint, Location, Partner
 from partners.selectors import partner_visible_to
-from prm import demo
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 23)

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from prm import bench
+from devtools import bench
 
 
 def _sections(text):
@@ -34,7 +34,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            bench.require_postgres()
             if options["metrics_window"]:
                 first, months = options["metrics_window"].split(":")
                 bench.metrics_window_child(date.fromisoformat(first), int(months))

@@ -5,10 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from prm import bench
 
-
-@pytest.mark.postgres
 @pytest.mark.django_db
 def test_bench_list_and_detail_on_a_tiny_dataset():
     out, err = StringIO(), StringIO()
@@ -25,16 +22,8 @@ def test_bench_list_and_detail_on_a_tiny_dataset():
     assert "dataset: 6 partners" in out.getvalue()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db
 def test_bench_rejects_unknown_sections():
     with pytest.raises(CommandError, match="unknown section"):
         call_command("bench", "--partners", "1", "--only", "list,nope", stdout=StringIO(), stderr=StringIO())
 
-
-@pytest.mark.django_db
-def test_bench_refuses_sqlite(settings):
-    if bench.connection.vendor == "postgresql":
-        pytest.skip("checks the refusal on SQLite")
-    with pytest.raises(CommandError, match="PostgreSQL only"):
-        call_command("bench", "--only", "list", stdout=StringIO(), stderr=StringIO())

@@ -7,10 +7,10 @@ Each ``bench_*`` function measures one area and returns ``Row``s; ``render_table
 - ``metrics``: ``compute_business_metrics --period`` as a subprocess (wall time, peak RSS via ``os.wait4``), the
   service in-process, and its growth with the number of leads in the period (see ``bench_metrics``).
 - ``tagging``: ``partners_tag_inactive`` first run / steady-state run / dry run, inside a transaction rolled back.
-- ``import``: the import engineer's ``manage.py bench_import --drop`` in a subprocess, its figures parsed.
+- ``import``: ``manage.py bench_import --drop`` (this app's command) in a subprocess, its figures parsed.
 - ``load``: a real gunicorn on 127.0.0.1, a bounded thread-pool urllib client, partner list vs ``/healthz``.
 
-The large dataset is built with ``prm.demo`` (seed_demo's functions) when the database has no partners; an existing
+The large dataset is built with ``devtools.demo`` (seed_demo's functions) when the database has no partners; an existing
 dataset is reused. Everything the benchmark writes is rolled back or deleted again.
 """
 
@@ -31,12 +31,23 @@ from pathlib import Path
 from unittest import mock
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
+
+from activities.models import Activity
+from business import metrics, periods
+from business.services import partners_tag_inactive
+from dashboard.views import PAGE_SIZE
+from devtools import demo
+from leads.models import Lead
+from partners.models import Partner, Tier
+from partners.roles import MANAGER, SALES_REP
+from partners.selectors import user_sees_all_partners
 
 SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load")
 BASE_DIR = Path(settings.BASE_DIR)
@@ -48,7 +59,7 @@ METRICS_S, TAGGING_S, IMPORT_RATIO = 5.0, 3.0, 2.0
 
 
 class BenchError(Exception):
-    """The benchmark cannot run (wrong database, missing data); the message says why."""
+    """The benchmark cannot run (missing data, a server that does not start); the message says why."""
 
 
 @dataclass
@@ -74,21 +85,8 @@ def _noop(message):
 # --- Preconditions and dataset ----------------------------------------------------------------------------------------
 
 
-def require_postgres():
-    if connection.vendor != "postgresql":
-        raise BenchError(
-            "The benchmark runs on PostgreSQL only (it measures COPY, advisory locks and the real query plans); "
-            f"this database is {connection.vendor}. Set DATABASE_URL=postgres://… and run again."
-        )
-
-
 def ensure_dataset(*, partners, seed=42, progress=_noop):
     """Reuse the partners already there when there are at least ``partners``; build them when there are none."""
-    from activities.models import Activity
-    from leads.models import Lead
-    from partners.models import Partner
-    from prm import demo
-
     existing = Partner.objects.exclude(code__startswith="BENCH-").count()
     if existing == 0:
         progress(f"empty database: building {partners:,} partners with seed_demo's functions (set-based)…")
@@ -132,11 +130,6 @@ def _p95(values):
 
 def _page_users():
     """(manager, rep): the demo manager (or any user who sees all partners) and the rep with the most partners."""
-    from partners.models import Partner
-    from partners.selectors import user_sees_all_partners
-    from prm import demo
-    from prm.roles import MANAGER, SALES_REP
-
     User = get_user_model()
     manager = User.objects.filter(username=demo.MANAGER_USERNAME, is_active=True).first()
     if manager is None or not user_sees_all_partners(manager):
@@ -159,10 +152,6 @@ def _detail_partner():
             " WHERE p.assigned_to_id IS NOT NULL GROUP BY l.partner_id ORDER BY COUNT(*) DESC, l.partner_id LIMIT 1"
         )
         row = cursor.fetchone()
-    from activities.models import Activity
-    from leads.models import Lead
-    from partners.models import Partner
-
     if row is None:
         partner = Partner.objects.exclude(assigned_to=None).order_by("id").first()
         if partner is None:
@@ -221,9 +210,6 @@ def _bench_settings():
 
 
 def bench_list(*, repeat, progress=_noop):
-    from partners.models import Partner, Tier
-    from partners.views import PAGE_SIZE
-
     manager, rep = _page_users()
     gold = Tier.objects.filter(name="Gold").first() or Tier.objects.order_by("rank").first()
     tier_q = f"tier={gold.pk}&" if gold else ""
@@ -295,8 +281,6 @@ def run_measured(args, *, timeout=600):
 
 
 def _last_full_month():
-    from business import periods
-
     current = periods.period_start(timezone.localdate(), "monthly")
     return periods.shift(current, "monthly", -1)
 
@@ -304,8 +288,6 @@ def _last_full_month():
 def _lead_windows(targets):
     """For each target number of leads, the smallest window of whole months ending with the last full month whose
     leads (created_at in the window) reach it. Returns [(target, first_month, months, leads)]."""
-    from business import periods
-
     last = _last_full_month()
     end = periods.shift(last, "monthly", 1)
     with connection.cursor() as cursor:
@@ -330,8 +312,6 @@ def metrics_window_child(first, months):
     """Child process of the growth measurement: run the real metrics service for the last full month, with the
     period stretched to ``months`` months starting at ``first`` (so the one period holds that many leads), inside a
     transaction that is rolled back. Prints the in-process time."""
-    from business import metrics, periods
-
     begin = metrics._local_midnight(first)
     end = metrics._local_midnight(periods.shift(first, "monthly", months))
     last = _last_full_month()
@@ -346,9 +326,6 @@ def metrics_window_child(first, months):
 
 
 def bench_metrics(*, repeat, progress=_noop):
-    from business import periods
-    from business.metrics import metrics_compute_period
-
     rows = []
     month = _last_full_month()
     label = periods.label(month, "monthly")
@@ -372,7 +349,7 @@ def bench_metrics(*, repeat, progress=_noop):
     times = []
     for _ in range(max(1, min(repeat, 5))):
         started = time.perf_counter()
-        metrics_compute_period(day=month)
+        metrics.metrics_compute_period(day=month)
         times.append(time.perf_counter() - started)
     rows.append(Row("metrics", f"metrics_compute_period({label}) (service)", f"{statistics.median(times):.2f} s",
                     f"{max(times):.2f} s (max)", "", f"≤ {METRICS_S:.0f} s", statistics.median(times) <= METRICS_S,
@@ -412,8 +389,6 @@ def bench_tagging(*, repeat, progress=_noop):
     "first run" is a nightly run on data never tagged (the demo data: many partners change), "steady state" the
     next run (few or none change), "dry run" the ``--dry-run`` path.
     """
-    from business.services import partners_tag_inactive
-
     first, steady, dry, changed = [], [], [], []
     for _ in range(max(1, min(repeat, 3))):
         progress("tagging · first run + steady-state run (rolled back)")
@@ -442,14 +417,10 @@ def bench_tagging(*, repeat, progress=_noop):
     return rows
 
 
-# --- Import (the import engineer's bench_import) ----------------------------------------------------------------------
+# --- Import (manage.py bench_import) ----------------------------------------------------------------------------------
 
 
 def bench_import(*, repeat, progress=_noop):
-    from django.core.management import get_commands
-
-    if "bench_import" not in get_commands():
-        return [Row("import", "achievement import 100,000 rows", note="not available (no bench_import command)")]
     progress("import · manage.py bench_import --drop (subprocess)")
     wall, rss, code, output = run_measured([sys.executable, MANAGE, "bench_import", "--rows", "100000", "--drop"],
                                            timeout=900)
@@ -493,9 +464,6 @@ def _free_port():
 
 
 def _session_cookie(user):
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]

@@ -1,14 +1,15 @@
 """Deterministic demo data: reps and a manager, partners with contacts and locations, two years of activities and
 leads, targets and achievements.
 
-Everything is generated in Python from one ``random.Random(seed)`` and written set-based (COPY on PostgreSQL) in
+Everything is generated in Python from one ``random.Random(seed)`` and written set-based (COPY, ``prm.pg``) in
 chunks of partners, so memory stays flat and 100,000 partners take minutes. Times are relative to ``today`` (midnight
 UTC of the day it runs), so the same seed gives the same data on the same day.
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -21,11 +22,11 @@ from activities.models import Activity
 from activities.services import partners_engagement_refresh_all
 from business import periods
 from business.metrics import metrics_compute_range
-from business.models import Achievement, Frequency, Parameter, Target
+from business.models import Achievement, Frequency, Parameter, Target, UploadBatch
 from leads.models import Customer, Lead, LeadStageChange
-from partners.models import ContactPoint, Location, Partner, StatusChange, Tier
-from prm.bulk import analyze, insert_rows, reset_sequences
-from prm.roles import MANAGER, SALES_REP
+from partners.models import CodeChange, ContactPoint, Location, Partner, StatusChange, Tier
+from partners.roles import MANAGER, SALES_REP
+from prm.pg import analyze, insert_rows, reset_sequences, vacuum_analyze
 
 DEMO_PASSWORD = "prm-demo-2026"  # noqa: S105 (published demo login)
 MANAGER_USERNAME = "manager"
@@ -70,10 +71,12 @@ class Summary:
     customers: int = 0
     targets: int = 0
     achievements: int = 0
-    reps: list = field(default_factory=list)
+    reps: list[str] = field(default_factory=list)
 
 
-def demo_seed(*, partners=200, seed=42, today=None, progress=None):
+def demo_seed(
+    *, partners: int = 200, seed: int = 42, today: date | None = None, progress: Callable[[str], None] | None = None
+) -> Summary:
     """Create the demo dataset. Refuses to run on a database that already has partners (use demo_clear first)."""
     progress = progress or (lambda message: None)
     today = today or datetime.now(UTC).date()
@@ -99,42 +102,24 @@ def demo_seed(*, partners=200, seed=42, today=None, progress=None):
         progress("refreshing last/next engagement of every partner (set-based)")
         partners_engagement_refresh_all()
     summary.achievements += _compute_generated(today, progress)
+    # Leave the tables as a server with autovacuum would soon have them. The refresh above rewrites every partner row
+    # after the first ANALYZE (stale statistics: the planner then estimated 1 overdue partner instead of ~15k and
+    # picked a 100 ms plan for the list), and the dead rows and unset visibility map make COUNT(*) and index-only scans
+    # several times slower. Servers running with autovacuum off (this project's CI) never fix that by themselves.
+    # Inside a transaction (tests) vacuum_analyze can only ANALYZE.
     progress("VACUUM (ANALYZE) of the tables written (statistics and visibility map after the bulk writes)")
-    _vacuum_analyze(models + [StatusChange])
+    vacuum_analyze(*models, StatusChange)
     return summary
 
 
-def _vacuum_analyze(models):
-    """Leave the tables as a server with autovacuum would soon have them (PostgreSQL).
-
-    The refresh above rewrites every partner row after the first ANALYZE (stale statistics: the planner then
-    estimated 1 overdue partner instead of ~15k and picked a 100 ms plan for the list), and the dead rows and unset
-    visibility map make COUNT(*) and index-only scans several times slower. Servers running with autovacuum off (this
-    project's CI) never fix that by themselves. VACUUM cannot run inside a transaction (tests): ANALYZE only there.
-    """
-    if connection.vendor != "postgresql":
-        return
-    if connection.in_atomic_block:
-        analyze(*models)
-        return
-    with connection.cursor() as cursor:
-        for model in models:
-            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
-
-
-def demo_clear():
-    """Delete all partners and everything hanging off them (not users, tiers or parameters)."""
-    models = [Achievement, Target, Customer, LeadStageChange, Lead, Activity, ContactPoint, Location]
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            tables = ", ".join(m._meta.db_table for m in [*models, Partner])
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses while deferred checks are pending
-                cursor.execute(f"TRUNCATE {tables}, partners_statuschange, business_uploadbatch")
-        else:
-            for model in models:
-                model.objects.all().delete()
-            Partner.objects.all().delete()
+def demo_clear() -> None:
+    """Delete all partners and everything hanging off them (not users, tiers or parameters): one TRUNCATE."""
+    models = [Achievement, Target, Customer, LeadStageChange, Lead, Activity, ContactPoint, Location, Partner,
+              StatusChange, CodeChange, UploadBatch]
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses while deferred checks are pending
+        cursor.execute(f"TRUNCATE {tables}")
 
 
 def _compute_generated(today, progress):
