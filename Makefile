@@ -1,4 +1,4 @@
-# The two commands of a fresh machine:  `make run`  (app on SQLite + demo data)  and  `make test`.
+# The two commands of a fresh machine:  `make run`  (app on the embedded PostgreSQL + demo data)  and  `make test`.
 # Everything they need is installed by the targets below; nothing is expected to be on the machine but python3.
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test deps dev-deps chromium migrate demo worker beat lint bench clean
+.PHONY: run test deps dev-deps chromium migrate demo worker beat lint bench clean db-stop db-reset
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +42,11 @@ run: demo
 	@echo "Open http://$(HOST):$(PORT)/ and log in with a demo user printed above."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## make test: install (incl. test tools and Chromium), then the whole suite.
-## With DATABASE_URL/REDIS_URL set it runs on PostgreSQL/Redis (as .ci/run does); without, on SQLite.
+## make test: install (incl. test tools and Chromium), then the whole suite, nothing skipped.
+## Without DATABASE_URL it runs on the embedded PostgreSQL, without REDIS_URL on a private Redis (tests/with_redis.py);
+## .ci/run sets both to the machine's own servers.
 test: dev-deps
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PY) -m tests.with_redis $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .
@@ -56,9 +57,17 @@ worker: deps
 beat: deps
 	$(VENV)/bin/celery -A prm beat --loglevel=INFO --schedule /tmp/prm-celerybeat-schedule
 
-## make bench: the benchmark suite on PostgreSQL (see docs/benchmarks.md). Needs DATABASE_URL.
+## make bench: the benchmark suite (see docs/benchmarks.md), on DATABASE_URL or the embedded PostgreSQL.
 bench: dev-deps
 	$(PY) manage.py bench $(BENCH_ARGS)
 
-clean:
+## The embedded PostgreSQL (used when DATABASE_URL is unset) keeps its data in .pgdata/ and keeps running between
+## commands: db-stop stops it; db-reset stops it and deletes its data (the next command creates it afresh).
+db-stop: deps
+	$(PY) -c "from pathlib import Path; from prm import embedded; print('stopped' if embedded.stop(Path('.').resolve()) else 'not running')"
+
+db-reset: db-stop
+	rm -rf .pgdata
+
+clean: db-stop
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache artifacts

@@ -5,8 +5,7 @@ partner's value, plus one ``UPDATE`` that sets stale computed rows back to zero 
 period). No Python loop over partners or leads: memory stays flat whatever their number.
 
 Decisions:
-- Period boundaries are local midnights in ``settings.TIME_ZONE``, computed in Python and passed as parameters, so one
-  SQL text runs on Postgres and on SQLite (≥ 3.24 for upserts).
+- Period boundaries are local midnights in ``settings.TIME_ZONE``, computed in Python and passed as parameters.
 - leads_generated = leads created in the period; leads_converted = leads whose ``converted_at`` is in the period;
   revenue = the sum of ``value`` of those converted leads (a lead converted a month after its creation counts for
   the month of conversion).
@@ -18,7 +17,7 @@ Decisions:
   back to the computation on its next run.
 - Idempotent: a second run changes nothing (``updated_at`` moves only when the value changes).
 - Two runs cannot write at once: each runs in one transaction that first takes a Postgres transaction-level advisory
-  lock; the second waits (or, with ``wait=False``, skips). On SQLite the database lock serialises writers.
+  lock (``prm.pg``); the second waits (or, with ``wait=False``, skips).
 """
 
 from dataclasses import dataclass, field
@@ -29,8 +28,9 @@ from django.utils import timezone
 
 from business import periods
 from business.models import Achievement, Parameter
+from prm import pg
 
-METRICS_LOCK = 0x50524D_0001  # advisory lock key of the computation ("PRM" + 1)
+METRICS_LOCK = "business.metrics"  # advisory lock of the computation (prm.pg)
 
 _LEADS = "leads_lead"
 _TABLE = Achievement._meta.db_table
@@ -43,21 +43,6 @@ FORMULAS = {
     Parameter.REVENUE: ("converted_at", "COALESCE(SUM(l.value), 0)"),
 }
 WORK_MEM = "64MB"  # Postgres: room for the GROUP BY hash of 100k partners without spilling to disk
-
-
-def advisory_xact_lock(key, *, wait=True):
-    """Take a Postgres advisory lock until the current transaction ends; True when held.
-
-    ``wait=False`` returns False at once when another transaction holds it. A no-op (True) on other databases.
-    """
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-            return True
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
-        return cursor.fetchone()[0]
 
 
 @dataclass
@@ -79,17 +64,17 @@ class MetricsResult:
             yield f"{key}: {count} rows written, {self.zeroed.get(key, 0)} set to zero"
 
 
-def computed_parameters():
+def computed_parameters() -> list[Parameter]:
     """The system parameters this module knows how to compute (active ones only)."""
     return list(Parameter.objects.filter(code__in=FORMULAS, is_active=True).order_by("order", "id"))
 
 
-def metrics_compute_period(*, day, wait=True):
+def metrics_compute_period(*, day: date, wait: bool = True) -> "MetricsResult":
     """Compute every computed parameter for the period (its month or quarter) that contains ``day``."""
     return _compute([(p, periods.period_start(day, p.frequency)) for p in computed_parameters()], wait=wait)
 
 
-def metrics_compute_recent(*, today=None, wait=True):
+def metrics_compute_recent(*, today: date | None = None, wait: bool = True) -> "MetricsResult":
     """The nightly job: the current and the previous period of every computed parameter, in one transaction."""
     today = today or timezone.localdate()
     pairs = []
@@ -99,7 +84,7 @@ def metrics_compute_recent(*, today=None, wait=True):
     return _compute(pairs, wait=wait)
 
 
-def metrics_compute_range(*, since, until=None, wait=True):
+def metrics_compute_range(*, since: date, until: date | None = None, wait: bool = True) -> "MetricsResult":
     """Every period from the one containing ``since`` to the one containing ``until`` (default: today).
 
     One transaction per month, so a long backfill does not hold the lock or a snapshot for its whole length.
@@ -126,20 +111,19 @@ def _compute(pairs, *, wait):
     for parameter, start in pairs:
         groups.setdefault((FORMULAS[parameter.code][0], parameter.frequency, start), []).append(parameter)
     with transaction.atomic():
-        if not advisory_xact_lock(METRICS_LOCK, wait=wait):
+        if not pg.advisory_xact_lock(METRICS_LOCK, wait=wait):
             result.skipped = True
             return result
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        pg.set_local(work_mem=WORK_MEM)
+        now = timezone.now()
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             for (column, frequency, start), parameters in groups.items():
                 key = f"{', '.join(p.code for p in parameters)} {periods.label(start, frequency)}"
                 result.written[key], result.zeroed[key] = _compute_group(cursor, column, parameters, start, now)
     return result
 
 
-def period_bounds(start, frequency):
+def period_bounds(start: date, frequency: str) -> tuple[datetime, datetime]:
     """The period's [start, end) as aware datetimes at local midnight (settings.TIME_ZONE)."""
     return _local_midnight(start), _local_midnight(periods.period_end(start, frequency))
 
@@ -151,20 +135,18 @@ def _local_midnight(day: date):
 def _compute_group(cursor, column, parameters, start, now):
     """One INSERT … SELECT … GROUP BY … ON CONFLICT for the parameters sharing ``column`` and the period, then one
     UPDATE for stale rows. Returns (rows inserted or changed, rows set to zero)."""
-    begin, end = (connection.ops.adapt_datetimefield_value(t) for t in period_bounds(start, parameters[0].frequency))
-    period = connection.ops.adapt_datefield_value(start)
+    begin, end = period_bounds(start, parameters[0].frequency)
+    period = start
     ids = [p.pk for p in parameters]
     aggregates = ", ".join(f"{FORMULAS[p.code][1]} AS v{n}" for n, p in enumerate(parameters))
     pick = " ".join(f"WHEN %s THEN g.v{n}" for n in range(len(parameters)))
     one_row_per_parameter = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS parameter_id"] * len(parameters))
-    # "WHERE true" before ON CONFLICT keeps SQLite's parser from reading ON as a join constraint.
     cursor.execute(
         f"INSERT INTO {_TABLE} (partner_id, parameter_id, period_start, value, source, upload_batch_id, updated_at)"  # noqa: S608 (names and formulas are constants)
         f" SELECT g.partner_id, v.parameter_id, %s, CASE v.parameter_id {pick} END, 'computed', NULL, %s"
         f" FROM (SELECT l.partner_id, {aggregates} FROM {_LEADS} l"
         f" WHERE l.partner_id IS NOT NULL AND l.{column} >= %s AND l.{column} < %s GROUP BY l.partner_id) g"
         f" CROSS JOIN ({one_row_per_parameter}) v"
-        " WHERE true"
         " ON CONFLICT (partner_id, parameter_id, period_start) DO UPDATE"
         " SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at"
         f" WHERE {_TABLE}.source = 'computed' AND {_TABLE}.value <> EXCLUDED.value",

@@ -1,9 +1,10 @@
 """Shared fixtures.
 
-Tests marked ``postgres`` or ``redis`` need the real services. Locally, without DATABASE_URL/REDIS_URL, they are
-skipped; with PRM_REQUIRE_SERVICES=1 (set by .ci/run) they run and fail if the service cannot be reached.
-Transactional tests (live server, concurrency, real worker) use ``serialized_rollback=True`` so the rows of the data
-migrations (tiers, roles, system parameters) are there for them and for the tests after them.
+Every test runs on PostgreSQL (``DATABASE_URL``, or the embedded server of prm/embedded.py). Tests marked ``redis``
+need a real Redis at ``REDIS_URL`` (``make test`` starts a private one when it is unset, see tests/with_redis.py);
+without one they fail, never skip. Transactional tests (live server, concurrency, real worker) use
+``serialized_rollback=True`` so the rows of the data migrations (tiers, roles, system parameters) are there for them
+and for the tests after them.
 """
 
 import os
@@ -14,37 +15,24 @@ from django.db import connection, connections
 
 from tests import factories
 
-REQUIRE_SERVICES = os.environ.get("PRM_REQUIRE_SERVICES") == "1"
+
+def pytest_configure(config):
+    # Tests create and log in hundreds of users: a fast hasher (as cookiecutter-django's test settings do) instead of
+    # PBKDF2's 1,000,000 iterations, which took most of the suite's CPU.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_collection_modifyitems(config, items):
-    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    has_redis = bool(settings.REDIS_URL)
+    if settings.REDIS_URL:
+        return
     for item in items:
-        if "postgres" in item.keywords and not on_postgres:
-            if REQUIRE_SERVICES:
-                item.add_marker(_fail_now("needs PostgreSQL but DATABASE_URL does not point at it"))
-            else:
-                item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
-        if "redis" in item.keywords and not has_redis:
-            if REQUIRE_SERVICES:
-                item.add_marker(_fail_now("needs Redis but REDIS_URL is not set"))
-            else:
-                item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
-
-
-def _fail_now(message):
-    return pytest.mark.usefixtures("_prm_fail_" + ("pg" if "PostgreSQL" in message else "redis"))
-
-
-@pytest.fixture
-def _prm_fail_pg():
-    pytest.fail("this test needs PostgreSQL but DATABASE_URL does not point at it (PRM_REQUIRE_SERVICES=1)")
+        if "redis" in item.keywords:
+            item.add_marker(pytest.mark.usefixtures("_prm_fail_redis"))
 
 
 @pytest.fixture
 def _prm_fail_redis():
-    pytest.fail("this test needs Redis but REDIS_URL is not set (PRM_REQUIRE_SERVICES=1)")
+    pytest.fail("this test needs Redis but REDIS_URL is not set (run it through `make test`)")
 
 
 @pytest.fixture(scope="session")
@@ -61,11 +49,6 @@ def django_db_setup(django_db_setup):
         if contents is not None:
             type(connections[alias])._test_serialized_contents = contents
     yield
-
-
-@pytest.fixture
-def on_postgres():
-    return connection.vendor == "postgresql"
 
 
 @pytest.fixture
@@ -106,13 +89,14 @@ def celery_worker_process(transactional_db, settings):
     import subprocess
     import sys
     import time
+    from urllib.parse import quote
 
     from prm.celery import app
 
     db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.fail("celery_worker_process needs PostgreSQL (the worker is another process)")
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = quote(db["HOST"] or "127.0.0.1", safe="")  # a Unix socket folder (embedded server) is percent-encoded
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    database_url = f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}@{host}{port}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL, "DEBUG": "True"}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "--concurrency=1", "--loglevel=WARNING",

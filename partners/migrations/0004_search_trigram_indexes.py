@@ -1,7 +1,7 @@
 """Trigram (pg_trgm) GIN indexes for the partner list's search: name, code and contact point values.
 
 The list searches with ``icontains``, which Django writes as ``UPPER(col::text) LIKE UPPER('%…%')`` on PostgreSQL, so
-the indexes are on that expression. PostgreSQL only; a no-op on SQLite. If the extension cannot be created (a role
+the indexes are on that expression. If the extension cannot be created (a role
 without the right), the search still works, unindexed, and the migration says so.
 """
 
@@ -15,13 +15,10 @@ INDEXES = (
 
 
 def create_indexes(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor != "postgresql":
-        return
     from django.db import DatabaseError, transaction
 
     try:
-        with transaction.atomic(using=connection.alias):
+        with transaction.atomic(using=schema_editor.connection.alias):
             schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     except DatabaseError as error:
         print(f"\n  pg_trgm not available ({error}); partner search stays unindexed.")
@@ -33,8 +30,6 @@ def create_indexes(apps, schema_editor):
 
 
 def drop_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name, _table, _column in INDEXES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from business.metrics import METRICS_LOCK, metrics_compute_period, metrics_compute_range, metrics_compute_recent
 from business.models import Achievement, Frequency, Parameter
 from leads.models import Lead
+from prm import pg
 from tests import factories
 
 KOLKATA = ZoneInfo("Asia/Kolkata")  # UTC+05:30: month edges in UTC and local time differ
@@ -103,8 +104,7 @@ def test_idempotent_run_twice(partners):
     second = list(Achievement.objects.order_by("id").values_list("id", "partner_id", "parameter_id", "period_start",
                                                                    "value", "updated_at"))
     assert first == second  # same rows, same values, updated_at untouched
-    if connection.vendor == "postgresql":  # Postgres counts only rows actually changed by DO UPDATE … WHERE
-        assert sum(result.written.values()) == 0
+    assert sum(result.written.values()) == 0  # only rows actually changed by DO UPDATE … WHERE count
 
 
 def test_lead_moved_away_sets_stale_row_to_zero(partners):
@@ -187,7 +187,6 @@ def _in_thread(fn, errors):
     return thread
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_runs_at_once_serialise_and_agree(settings):
     a = factories.PartnerFactory()
@@ -212,7 +211,6 @@ def test_two_runs_at_once_serialise_and_agree(settings):
     assert Achievement.objects.count() == 3
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_second_run_waits_or_skips_while_the_lock_is_held():
     a = factories.PartnerFactory()
@@ -222,8 +220,8 @@ def test_second_run_waits_or_skips_while_the_lock_is_held():
     def hold_lock():
         from django.db import transaction
 
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [METRICS_LOCK])
+        with transaction.atomic():
+            pg.advisory_xact_lock(METRICS_LOCK)
             held.set()
             release.wait(10)
 
@@ -248,7 +246,6 @@ def test_second_run_waits_or_skips_while_the_lock_is_held():
 # --- Through the real broker ----------------------------------------------------------------------------------------
 
 @pytest.mark.redis
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_task_through_the_real_broker(celery_worker_process, settings):
     settings.TIME_ZONE = "UTC"  # the worker process runs with the default time zone

@@ -1,0 +1,125 @@
+"""The one module of PostgreSQL-specific helpers: advisory locks (one key scheme), COPY, per-transaction settings,
+statistics. Every app that needs a dialect-level tool takes it from here; nothing else in the project talks about the
+database's dialect.
+"""
+
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.management.color import no_style
+from django.db import connection
+from django.db.models import Model
+
+# Advisory locks: every key is the pair (LOCK_NAMESPACE, hashtext(name)), so the project's locks can neither collide
+# with each other (distinct names) nor with another application's single-bigint locks on the same server.
+LOCK_NAMESPACE = 0x50524D  # "PRM"
+
+
+def advisory_xact_lock(name: str, *, wait: bool = True) -> bool:
+    """Take the advisory lock called ``name`` until the current transaction ends; True when held.
+
+    ``wait=False`` returns False at once when another transaction holds it. Call inside ``transaction.atomic()``.
+    """
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, hashtext(%s))::text", [LOCK_NAMESPACE, name])  # noqa: S608 (constant)
+        answer = cursor.fetchone()[0]
+    return wait or answer == "true"
+
+
+def set_local(**settings: str) -> None:
+    """``SET LOCAL name = value`` for the rest of the current transaction (e.g. ``jit="off"``, ``work_mem="64MB"``)."""
+    with connection.cursor() as cursor:
+        for name, value in settings.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, str(value)])
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """``COPY table (columns) FROM STDIN`` from an iterable of tuples, streamed: memory does not grow with the rows.
+
+    Values are plain Python values (None, str, int, Decimal, bool, aware datetime, date, dict/list for JSON).
+    Returns the number of rows written.
+    """
+    reader = _CopyReader(rows)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN", reader, size=1 << 16)
+    return reader.count
+
+
+def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """COPY ``rows`` into ``model``'s table (column names as in the table)."""
+    return copy_rows(model._meta.db_table, columns, rows)
+
+
+def reset_sequences(*models: type[Model]) -> None:
+    """After inserting explicit ids, move the id sequences past them."""
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), list(models)):
+            cursor.execute(sql)
+
+
+def analyze(*models: type[Model]) -> None:
+    """Refresh the planner's statistics after a bulk load."""
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def vacuum_analyze(*models: type[Model]) -> None:
+    """VACUUM (ANALYZE) the models' tables; inside a transaction (tests) only ANALYZE is possible."""
+    if connection.in_atomic_block:
+        analyze(*models)
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def copy_text(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, int | Decimal | float):
+        return str(value)
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class _CopyReader(io.RawIOBase):
+    """A read-only file over an iterator of rows, encoding them to COPY text lazily, a chunk at a time."""
+
+    def __init__(self, rows: Iterable[Sequence]):
+        self._lines: Iterator[bytes] = (
+            ("\t".join(copy_text(value) for value in row) + "\n").encode() for row in rows
+        )
+        self._buffer = b""
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        parts, length = [self._buffer], len(self._buffer)
+        while size < 0 or length < size:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            self.count += 1
+            parts.append(line)
+            length += len(line)
+        data = b"".join(parts)
+        if size < 0:
+            size = len(data)
+        chunk, self._buffer = data[:size], data[size:]
+        return chunk
