@@ -12,8 +12,15 @@ class ActivityAdmin(admin.ModelAdmin):
     raw_id_fields = ["partner", "lead", "location", "owner"]
     date_hierarchy = "start_at"
     show_full_result_count = False
-    readonly_fields = ["completed_at", "created_at", "updated_at"]
+    readonly_fields = ["completed_at", "closed_by", "created_at", "updated_at"]
+
+    # Read-only: every change must keep the partner's engagement dates in step, which the partner pages do through
+    # activities.services. (An add or delete here would leave last/next engagement stale.)
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
-        # Activity changes must keep the partner's engagement dates in step: use the partner pages (services).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

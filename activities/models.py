@@ -45,6 +45,10 @@ class Activity(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
     )
     outcome = models.TextField(blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Who marked it done or cancelled it.",
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -64,11 +68,3 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} with {self.partner_id} at {self.start_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def end_at(self):
-        from datetime import timedelta
-
-        if self.duration_minutes is None:
-            return None
-        return self.start_at + timedelta(minutes=self.duration_minutes)

@@ -5,7 +5,7 @@ POST only and go through activities.services; each success redirects back to the
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from activities import services
@@ -17,6 +17,7 @@ from activities.forms import (
     ActivityScheduleForm,
 )
 from activities.models import Activity
+from activities.selectors import activity_get_for_partner
 from partners.selectors import partner_get_for_user
 
 GET_POST = ["GET", "HEAD", "POST"]
@@ -25,8 +26,7 @@ GET_POST = ["GET", "HEAD", "POST"]
 def _activity_get_for_user(user, partner_pk, pk):
     """The partner (visible to ``user``, with tier and assigned_to) and its activity ``pk`` (with location), or 404."""
     partner = partner_get_for_user(user, partner_pk)
-    activity = get_object_or_404(Activity.objects.select_related("location"), pk=pk, partner=partner)
-    return partner, activity
+    return partner, activity_get_for_partner(partner=partner, pk=pk)
 
 
 def _add_errors(form, error):

@@ -6,15 +6,14 @@ from django.utils import timezone
 from business import periods
 from business.models import Target
 from business.selectors import parameters_active
-from business.services import partner_targets_set
 
 
 class PartnerTargetsForm(forms.Form):
     """Targets of one partner for the current and next periods, shown inside the partner add/edit form.
 
     Used as ``PartnerTargetsForm(data or None, partner=partner_or_None, prefix="targets")``; the partner form's view
-    validates it with the other forms and calls ``form.save(partner=..., by=request.user)`` in the same transaction.
-    Template: ``{% include "business/_targets_fields.html" with form=targets_form %}``.
+    validates it with the other forms and hands ``form.target_values()`` to ``business.services.partner_profile_save``,
+    which writes them with the partner in one transaction. Template: ``{% include "business/_targets_fields.html" with form=targets_form %}``.
 
     One field per active parameter and period (this one and the next, monthly or quarterly per the parameter), named
     ``<parameter code>__<YYYY-MM-DD>``. Blank means no target: saving deletes an existing one. Two queries to build.
@@ -61,12 +60,12 @@ class PartnerTargetsForm(forms.Form):
             for parameter, names in self.rows
         ]
 
-    def save(self, *, partner, by):
-        """Write the targets (create, change, delete blanks) through the service; returns the changed keys."""
+    def target_values(self) -> dict:
+        """``{(parameter_id, period_start): Decimal or None}`` for ``business.services.partner_targets_set``; None
+        (a blank field) deletes that target."""
         if not self.is_valid():
-            raise ValueError("save() called on an invalid PartnerTargetsForm")
-        values = {(parameter.pk, start): self.cleaned_data.get(name) for name, (parameter, start) in self.keys.items()}
-        return partner_targets_set(partner=partner, values=values, by=by)
+            raise ValueError("target_values() called on an invalid PartnerTargetsForm")
+        return {(parameter.pk, start): self.cleaned_data.get(name) for name, (parameter, start) in self.keys.items()}
 
 
 def _plain(value):

@@ -5,27 +5,31 @@ partners that had leads in the period, see business.metrics); values of *uploade
 unknown and shown as gaps.
 """
 
-import html
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from business import periods
+from business import charts, periods
 from business.models import Achievement, Frequency, Parameter, Target
+from partners.models import Partner
 
 TREND_PERIODS = 12  # the trendline shows this many periods unless a caller asks for another number
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 
 
-def parameters_active():
+def parameters_active() -> list[Parameter]:
     """Active parameters in display order (one query)."""
     return list(Parameter.objects.filter(is_active=True).order_by("order", "name", "id"))
 
 
-def partner_business_context(partner, *, parameter_code=None, today=None, trend_periods=TREND_PERIODS):
+def partner_business_context(
+    partner: Partner, *, parameter_code: str | None = None, today: date | None = None, trend_periods: int = TREND_PERIODS
+) -> dict:
     """Template context for the partner page's business card and trendline: three queries, whatever the number of
     parameters and periods (parameters, targets, achievements).
 
@@ -82,6 +86,20 @@ def partner_business_context(partner, *, parameter_code=None, today=None, trend_
     return context
 
 
+def _trend_figure(parameter, starts, targets, generated):
+    """The trendline's figure (business.charts); None when the partner has nothing in these periods."""
+    keys = [(parameter.pk, start) for start in starts]
+    target_values = [targets.get(key) for key in keys]
+    if all(v is None for v in target_values) and all(generated.get(key) is None for key in keys):
+        return None
+    return charts.trend_figure(
+        parameter=parameter,
+        labels=[periods.label(start, parameter.frequency) for start in starts],
+        targets=target_values,
+        generated=[_generated(parameter, generated, key) for key in keys],
+    )
+
+
 def _values_by_key(queryset):
     return {(pid, start): value for pid, start, value in queryset.values_list("parameter_id", "period_start", "value")}
 
@@ -116,42 +134,7 @@ def _card_row(parameter, start, target, value, previous):
     }
 
 
-def _trend_figure(parameter, starts, targets, generated):
-    """A Plotly figure (plain dicts) of target vs generated; None when the partner has nothing in these periods."""
-    target_values = [targets.get((parameter.pk, start)) for start in starts]
-    raw_values = [generated.get((parameter.pk, start)) for start in starts]
-    if all(v is None for v in target_values) and all(v is None for v in raw_values):
-        return None
-    generated_values = [_generated(parameter, generated, (parameter.pk, start)) for start in starts]
-    labels = [periods.label(start, parameter.frequency) for start in starts]
-    # Plotly reads trace names and titles as a small subset of HTML: escape what admins typed so it shows as text.
-    unit = html.escape(parameter.unit)
-    name = html.escape(parameter.name)
-    return {
-        "data": [
-            {"type": "bar", "name": "Generated", "x": labels, "y": [_num(v) for v in generated_values],
-             "marker": {"color": "#1f5eff"}, "hovertemplate": f"%{{x}}: %{{y:,}} {unit}<extra>Generated</extra>"},
-            {"type": "scatter", "mode": "lines+markers", "name": "Target", "x": labels,
-             "y": [_num(v) for v in target_values], "connectgaps": False, "line": {"color": "#b42318", "dash": "dash"},
-             "hovertemplate": f"%{{x}}: %{{y:,}} {unit}<extra>Target</extra>"},
-        ],
-        "layout": {
-            "title": {"text": f"{name} ({unit}), {'quarterly' if parameter.frequency == Frequency.QUARTERLY else 'monthly'}"},
-            "xaxis": {"type": "category"},
-            "yaxis": {"rangemode": "tozero", "title": {"text": unit}},
-            "legend": {"orientation": "h"},
-            "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
-            "height": 320,
-        },
-        "config": {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]},
-    }
-
-
-def _num(value):
-    return None if value is None else float(value)
-
-
-def current_completion_for_partners(partner_ids, *, today=None):
+def current_completion_for_partners(partner_ids: Iterable[int], *, today: date | None = None) -> dict[int, dict]:
     """This period's target completion for many partners in one query, for the partner list.
 
     Returns ``{partner_id: {"parameter": <name>, "percent": Decimal}}`` for the first parameter (by order) that has a

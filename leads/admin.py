@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from leads.models import Customer, Lead, LeadStageChange
-from leads.services import lead_convert, lead_lose
+from leads.services import EDITABLE_FIELDS, lead_convert, lead_create, lead_lose, lead_update
 
 
 class LeadStageChangeInline(admin.TabularInline):
@@ -29,11 +29,23 @@ class LeadAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["convert", "lose"]
 
+    fields = [*EDITABLE_FIELDS, "stage", "value", "converted_at", "lost_at", "updated_at"]
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if not change:  # the first row of the lead's history, as leads.services.lead_create writes it
-            LeadStageChange.objects.create(lead=obj, from_stage="", to_stage=obj.stage, changed_by=request.user,
-                                           changed_at=obj.created_at)
+        """Through leads.services: a new lead gets its first history row, an edit changes the editable fields only."""
+        values = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            lead = Lead.objects.get(pk=obj.pk)
+            lead_update(lead=lead, by=request.user, **values)
+        else:
+            lead = lead_create(by=request.user, **values)
+        obj.pk = lead.pk  # the admin's redirect and messages use obj
+
+    def delete_model(self, request, obj):
+        raise PermissionDenied  # leads are business history: lose them instead
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     @admin.action(description="Convert selected leads (creates customers)")
     def convert(self, request, queryset):
@@ -56,8 +68,19 @@ class LeadAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """Read-only: customers are created by converting a lead (leads.services.lead_convert)."""
+
     list_display = ["name", "company", "partner", "assigned_to", "created_at"]
     list_select_related = ["partner", "assigned_to"]
     search_fields = ["name", "company", "email", "partner__name"]
     raw_id_fields = ["lead", "partner", "assigned_to"]
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

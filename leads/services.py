@@ -1,21 +1,45 @@
-"""Lead workflow: create, move between stages, convert (creates a Customer) or lose. Each move is a history row."""
+"""Lead workflow: create, edit, move between stages, convert (creates a Customer) or lose. Each move is a history
+row. The only code that writes Lead, LeadStageChange and Customer."""
 
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from leads.models import Customer, Lead, LeadStageChange
+from partners.models import Partner
+
+User = AbstractBaseUser
+# Fields of a lead a person may edit (stage and the closing fields have their own services).
+EDITABLE_FIELDS = ("name", "company", "email", "phone", "partner", "assigned_to", "expected_value")
 
 
 @transaction.atomic
-def lead_create(*, by, name, partner=None, assigned_to=None, expected_value=None, created_at=None, **fields):
+def lead_create(
+    *,
+    by: User | None,
+    name: str,
+    partner: Partner | None = None,
+    assigned_to: User | None = None,
+    expected_value: Decimal | None = None,
+    created_at: datetime | None = None,
+    company: str = "",
+    email: str = "",
+    phone: str = "",
+) -> Lead:
+    """Create a new lead (assigned to ``by`` unless said otherwise) with the first row of its stage history."""
     lead = Lead(
         name=name,
+        company=company,
+        email=email,
+        phone=phone,
         partner=partner,
         assigned_to=assigned_to or by,
         expected_value=expected_value,
         created_at=created_at or timezone.now(),
-        **fields,
     )
     lead.full_clean()
     lead.save()
@@ -24,7 +48,22 @@ def lead_create(*, by, name, partner=None, assigned_to=None, expected_value=None
 
 
 @transaction.atomic
-def lead_move(*, lead, to_stage, by):
+def lead_update(*, lead: Lead, by: User | None, **fields: object) -> list[str]:
+    """Change the editable fields of a lead (EDITABLE_FIELDS); returns the names of the fields that changed."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unexpected lead fields: {sorted(unknown)}")
+    changed = [name for name, value in fields.items() if getattr(lead, name) != value]
+    for name in changed:
+        setattr(lead, name, fields[name])
+    if changed:
+        lead.full_clean()
+        lead.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+@transaction.atomic
+def lead_move(*, lead: Lead, to_stage: str, by: User | None) -> Lead:
     """Move an open lead to another open stage (use lead_convert / lead_lose to close it)."""
     if to_stage not in Lead.OPEN_STAGES:
         raise ValidationError({"stage": "Use convert or lose to close a lead."})
@@ -33,7 +72,9 @@ def lead_move(*, lead, to_stage, by):
 
 
 @transaction.atomic
-def lead_convert(*, lead, by, value=None, when=None):
+def lead_convert(
+    *, lead: Lead, by: User | None, value: Decimal | None = None, when: datetime | None = None
+) -> Customer:
     """Win the lead: books ``value`` (default: the expected value) and creates its Customer."""
     lead = _claim_open(lead)
     when = when or timezone.now()
@@ -53,14 +94,14 @@ def lead_convert(*, lead, by, value=None, when=None):
 
 
 @transaction.atomic
-def lead_lose(*, lead, by, when=None):
+def lead_lose(*, lead: Lead, by: User | None, when: datetime | None = None) -> Lead:
     lead = _claim_open(lead)
     when = when or timezone.now()
     lead.lost_at = when
     return _move(lead, Lead.Stage.LOST, by, when, extra_fields=["lost_at"])
 
 
-def _claim_open(lead):
+def _claim_open(lead: Lead) -> Lead:
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     if locked.stage not in Lead.OPEN_STAGES:
         raise ValidationError(f"This lead is already {locked.get_stage_display().lower()}.")

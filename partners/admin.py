@@ -1,12 +1,20 @@
+"""Admin of the partners app. Every write goes through partners.services; history rows are read-only."""
+
 from django.contrib import admin
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from activities.services import tier_due_refresh
-from business.resources import FormulaSafeResourceMixin
-from partners.models import ContactPoint, Location, Partner, ProfileField, StatusChange, Tier
-from partners.services import partner_set_status
+from partners.exports import FormulaSafeResourceMixin
+from partners.models import CodeChange, ContactPoint, Location, Partner, ProfileField, StatusChange, Tier
+from partners.services import (
+    EDITABLE_FIELDS,
+    partner_create,
+    partner_set_status,
+    partner_update,
+    partners_hand_to_rules,
+    tier_save,
+)
 
 
 @admin.register(Tier)
@@ -14,9 +22,10 @@ class TierAdmin(admin.ModelAdmin):
     list_display = ["name", "rank", "engage_every_days"]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "engage_every_days" in form.changed_data:
-            tier_due_refresh()  # set-based: one UPDATE per tier
+        tier_save(tier=obj)  # a new frequency moves the due dates of the tier's partners (set-based)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # partners point at tiers (PROTECT); rename or re-rank instead
 
 
 @admin.register(ProfileField)
@@ -25,26 +34,39 @@ class ProfileFieldAdmin(admin.ModelAdmin):
     list_editable = ["order"]
 
 
-class ContactPointInline(admin.TabularInline):
-    model = ContactPoint
-    extra = 0
+class ReadOnlyInline(admin.TabularInline):
+    """Rows edited elsewhere (the partner page) or history: shown, never changed here."""
 
-
-class LocationInline(admin.TabularInline):
-    model = Location
-    extra = 0
-
-
-class StatusChangeInline(admin.TabularInline):
-    model = StatusChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "from_status", "to_status", "set_by", "reason", "changed_by"]
-    readonly_fields = fields
-    ordering = ["-changed_at"]
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ContactPointInline(ReadOnlyInline):
+    model = ContactPoint
+    fields = ["kind", "value", "label", "is_primary"]
+
+
+class LocationInline(ReadOnlyInline):
+    model = Location
+    fields = ["label", "address", "latitude", "longitude", "is_primary"]
+
+
+class StatusChangeInline(ReadOnlyInline):
+    model = StatusChange
+    fields = ["changed_at", "from_status", "to_status", "set_by", "reason", "changed_by"]
+    ordering = ["-changed_at"]
+
+
+class CodeChangeInline(ReadOnlyInline):
+    model = CodeChange
+    fields = ["changed_at", "old_code", "new_code", "changed_by"]
+    ordering = ["-changed_at"]
 
 
 class PartnerResource(FormulaSafeResourceMixin, resources.ModelResource):
@@ -68,6 +90,9 @@ class PartnerResource(FormulaSafeResourceMixin, resources.ModelResource):
 
 @admin.register(Partner)
 class PartnerAdmin(ExportMixin, admin.ModelAdmin):
+    """Managers edit a partner's main fields here — the code too, which the partner pages keep fixed (each change is
+    recorded as a CodeChange row). Contacts, locations and targets are edited on the partner page."""
+
     resource_classes = [PartnerResource]
     export_formats = [CSV, XLSX]
     list_display = ["name", "code", "tier", "status", "assigned_to", "last_engaged_at", "next_engagement_at"]
@@ -75,13 +100,28 @@ class PartnerAdmin(ExportMixin, admin.ModelAdmin):
     search_fields = ["name", "code", "contact_points__value"]
     list_select_related = ["tier", "assigned_to"]
     raw_id_fields = ["assigned_to"]
+    fields = [
+        "code", "name", "kind", "tier", "assigned_to", "business_potential", "website", "notes", "profile",
+        "status", "status_reason", "status_set_by", "status_changed_at",
+        "last_engaged_at", "next_engagement_at", "engagement_due_at", "created_at", "updated_at",
+    ]
     readonly_fields = [
         "status", "status_reason", "status_set_by", "status_changed_at",
         "last_engaged_at", "next_engagement_at", "engagement_due_at", "created_at", "updated_at",
     ]
-    inlines = [ContactPointInline, LocationInline, StatusChangeInline]
+    inlines = [ContactPointInline, LocationInline, StatusChangeInline, CodeChangeInline]
     actions = ["mark_active", "mark_inactive", "hand_status_to_rules"]
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            partner_update(partner=Partner.objects.get(pk=obj.pk), by=request.user, **values)
+        else:
+            obj.pk = partner_create(by=request.user, **values).pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # partners stay forever: mark them inactive
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -97,13 +137,14 @@ class PartnerAdmin(ExportMixin, admin.ModelAdmin):
 
     @admin.action(description="Let the inactivity rules decide the status of the selected partners")
     def hand_status_to_rules(self, request, queryset):
-        count = queryset.update(status_set_by=Partner.StatusSetBy.RULE)
+        count = partners_hand_to_rules(partner_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} partners are now tagged by the rules (next run of tag_inactive_partners).")
 
     def _set_status(self, request, queryset, status):
-        for partner in queryset:
+        partners = list(queryset)
+        for partner in partners:
             partner_set_status(partner=partner, status=status, reason=f"Set in admin by {request.user}", by=request.user)
-        self.message_user(request, f"{len(queryset)} partners marked {status}.")
+        self.message_user(request, f"{len(partners)} partners marked {status}.")
 
 
 @admin.register(StatusChange)
@@ -119,4 +160,7 @@ class StatusChangeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

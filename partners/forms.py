@@ -1,5 +1,6 @@
-"""The partner add/edit form: partner fields, configurable profile fields, status, contacts and locations inline,
-and the business targets (``business.forms.PartnerTargetsForm``). Validation only; saving is in the views/services."""
+"""The partner add/edit form: partner fields, configurable profile fields, status, contacts and locations inline.
+Validation only: ``partners.services.partner_save`` writes (the page that also shows targets composes this form
+with business's in ``dashboard.forms``)."""
 
 import re
 from decimal import Decimal
@@ -9,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
 
-from business.forms import PartnerTargetsForm
 from partners.models import ContactPoint, Location, Partner, ProfileField
 from partners.selectors import assignable_users, user_sees_all_partners
 
@@ -58,6 +58,11 @@ class PartnerForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.is_new = self.instance.pk is None
+        if not self.is_new:
+            # The code is the key of every import and of the sync: fixed once created (a manager can change it in the
+            # admin, where the change is recorded). A disabled field ignores whatever is posted for it.
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = "Fixed once the partner exists: imports and sync find partners by it."
         if user_sees_all_partners(user):
             self.fields["assigned_to"].queryset = assignable_users()
             self.fields["assigned_to"].empty_label = "Nobody"
@@ -184,35 +189,3 @@ ContactPointFormSet = inlineformset_factory(
 LocationFormSet = inlineformset_factory(
     Partner, Location, form=LocationForm, formset=OnePrimaryFormSet, extra=1, can_delete=True
 )
-
-
-class PartnerEditForms:
-    """The partner form, its contact and location formsets and the targets form, validated together."""
-
-    def __init__(self, data=None, *, user, partner=None):
-        instance = partner if partner is not None else Partner()
-        self.partner = partner
-        self.form = PartnerForm(data, instance=instance, user=user)
-        self.contacts = ContactPointFormSet(data, instance=instance, prefix="contacts")
-        self.locations = LocationFormSet(data, instance=instance, prefix="locations")
-        self.targets = PartnerTargetsForm(data, partner=partner, prefix="targets")
-
-    def is_valid(self):
-        results = [self.form.is_valid(), self.contacts.is_valid(), self.locations.is_valid(), self.targets.is_valid()]
-        return all(results)
-
-    def add_error(self, error):
-        """Show a ValidationError raised while saving: on its field when the partner form has it, else on top."""
-        if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                self.form.add_error(field if field in self.form.fields else None, errors)
-        else:
-            self.form.add_error(None, error)
-
-    def context(self):
-        return {
-            "form": self.form,
-            "contact_formset": self.contacts,
-            "location_formset": self.locations,
-            "targets_form": self.targets,
-        }

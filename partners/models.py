@@ -1,6 +1,9 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Tier(models.Model):
@@ -77,6 +80,9 @@ class Partner(models.Model):
     # When the tier's engagement frequency runs out: last engagement (or creation) + tier.engage_every_days.
     engagement_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -98,8 +104,6 @@ class Partner(models.Model):
 
     @property
     def is_overdue(self):
-        from django.utils import timezone
-
         return self.engagement_due_at is not None and self.engagement_due_at < timezone.now()
 
 
@@ -120,6 +124,23 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.partner_id}: {self.from_status} → {self.to_status}"
+
+
+class CodeChange(models.Model):
+    """One row per change of a partner's code: the key of imports and sync, so every change is kept."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="code_changes")
+    old_code = models.CharField(max_length=64)
+    new_code = models.CharField(max_length=64)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["old_code"], name="codechange_old_code_idx")]
+
+    def __str__(self):
+        return f"{self.partner_id}: {self.old_code} → {self.new_code}"
 
 
 class ContactPoint(models.Model):
@@ -175,8 +196,6 @@ class Location(models.Model):
 
     @property
     def maps_url(self):
-        from urllib.parse import urlencode
-
         if self.latitude is not None and self.longitude is not None:
             query = f"{self.latitude},{self.longitude}"
         else:

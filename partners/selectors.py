@@ -1,18 +1,22 @@
-"""Reads of partners. Visibility is decided here and only here."""
+"""Reads of partners. Visibility is decided here and only here.
 
-from decimal import Decimal
+Query budgets are part of each function's contract (its docstring) and asserted in tests/partners.
+"""
 
-from django.contrib.auth.models import Permission
-from django.db.models import OuterRef, Q, Subquery
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
-from partners.models import ContactPoint, Location, Partner
+from partners.contacts import QUICK_ACTION_KINDS
+from partners.filters import PartnerFilter
+from partners.models import ContactPoint, Location, Partner, ProfileField, StatusChange
+from partners.roles import MANAGER, SALES_REP
 
 VIEW_ALL_PERMISSION = "partners.view_all_partners"
 
 
-def user_sees_all_partners(user):
+def user_sees_all_partners(user: AbstractBaseUser) -> bool:
     """Managers (and superusers) see every partner; a sales rep sees the partners assigned to them.
 
     "Managers" are the users holding the ``partners.view_all_partners`` permission, directly or through one of their
@@ -36,7 +40,7 @@ def user_sees_all_partners(user):
     return cached
 
 
-def partner_visible_to(user):
+def partner_visible_to(user: AbstractBaseUser) -> QuerySet[Partner]:
     """All partners ``user`` may see, as a queryset to filter further. Anonymous/inactive users see none."""
     if not user.is_authenticated or not user.is_active:
         return Partner.objects.none()
@@ -45,7 +49,7 @@ def partner_visible_to(user):
     return Partner.objects.filter(assigned_to=user)
 
 
-def partner_get_for_user(user, pk, *, for_update=False):
+def partner_get_for_user(user: AbstractBaseUser, pk: int, *, for_update: bool = False) -> Partner:
     """The partner ``pk`` if ``user`` may see it, else Http404.
 
     Preloads tier and assigned_to. With ``for_update`` the row is locked (call inside a transaction).
@@ -59,44 +63,44 @@ def partner_get_for_user(user, pk, *, for_update=False):
 # --- Partner list -----------------------------------------------------------------------------------------------------
 
 
-def partner_list_filter(*, user, data=None):
+def partner_list_filter(*, user: AbstractBaseUser, data: dict | None = None) -> PartnerFilter:
     """The partner list's FilterSet, bound to ``data`` (e.g. ``request.GET``) and scoped to what ``user`` may see.
 
     Its ``.qs`` is filtered and sorted (always ending with ``id``) and selects tier and assigned_to. It is what to
     count and slice for a page; ``partner_list_rows`` then reads the page's rows with their quick-action data.
+    Queries to build it: the visibility check (once per request, see ``user_sees_all_partners``), the tiers, and for
+    managers the assignee suggestions.
     """
-    from partners.filters import PartnerFilter
-
     queryset = partner_visible_to(user).select_related("tier", "assigned_to")
-    return PartnerFilter(data if data is not None else {}, queryset=queryset, user=user)
+    sees_all = user_sees_all_partners(user)
+    return PartnerFilter(
+        data if data is not None else {},
+        queryset=queryset,
+        assignee_options=assignee_options() if sees_all else None,
+    )
 
 
-def partner_list(*, user, data=None):
+def partner_list(*, user: AbstractBaseUser, data: dict | None = None) -> QuerySet[Partner]:
     """The partners ``user`` may see, filtered and sorted by ``data`` (tier and assigned_to selected)."""
     return partner_list_filter(user=user, data=data).qs
 
 
-# The primary contact kinds the list's quick actions use (partners.templatetags.partner_tags.ACTION_KINDS), and the
-# primary location's fields they need.
-LIST_CONTACT_KINDS = (
-    ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE, ContactPoint.Kind.WHATSAPP, ContactPoint.Kind.EMAIL,
-)
 LIST_LOCATION_FIELDS = ("label", "address", "latitude", "longitude")
 
 
-def partner_list_rows(page_queryset):
+def partner_list_rows(page_queryset: QuerySet[Partner]) -> list[Partner]:
     """The rows of one page of the partner list, in one query, in the page's order.
 
     ``page_queryset`` is a slice of ``partner_list_filter(...).qs`` (e.g. a Paginator page's ``object_list``). Each
     partner comes with its tier and assigned_to (JOINs), ``primary_contacts`` (``{kind: value}`` of its primary
-    contact points of the kinds the quick actions use) and ``primary_location`` (an unsaved Location with the
-    primary location's fields, or None), read with one-row subqueries on the one-primary-per-(partner, kind) unique
-    indexes. The rows are read by id (``id IN (the page's ids)``), so the subqueries run for the page's rows only,
-    not for every row an OFFSET skips. (LEFT JOINs instead of subqueries let the planner join whole tables first.)
+    contact points of the kinds the quick actions use, ``partners.contacts.QUICK_ACTION_KINDS``) and
+    ``primary_location`` (an unsaved Location with the primary location's fields, or None), read with one-row
+    subqueries on the one-primary-per-(partner, kind) unique indexes. The rows are read by id (``id IN (the page's
+    ids)``), so the subqueries run for the page's rows only, not for every row an OFFSET skips.
     """
     contacts = ContactPoint.objects.filter(partner=OuterRef("pk"), is_primary=True).order_by()
     location = Location.objects.filter(partner=OuterRef("pk"), is_primary=True).order_by()
-    columns = {f"primary_{kind}": Subquery(contacts.filter(kind=kind).values("value")[:1]) for kind in LIST_CONTACT_KINDS}
+    columns = {f"primary_{kind}": Subquery(contacts.filter(kind=kind).values("value")[:1]) for kind in QUICK_ACTION_KINDS}
     columns.update({f"location_{name}": Subquery(location.values(name)[:1]) for name in LIST_LOCATION_FIELDS})
     rows = list(
         Partner.objects.filter(pk__in=page_queryset.values("pk"))
@@ -105,20 +109,13 @@ def partner_list_rows(page_queryset):
         .order_by(*(page_queryset.query.order_by or Partner._meta.ordering))
     )
     for partner in rows:
-        values = {kind: getattr(partner, f"primary_{kind}") for kind in LIST_CONTACT_KINDS}
+        values = {kind: getattr(partner, f"primary_{kind}") for kind in QUICK_ACTION_KINDS}
         partner.primary_contacts = {kind: value for kind, value in values.items() if value}
         partner.primary_location = None
         if partner.location_address is not None:  # address is NOT NULL: None means no primary location
             fields = {name: getattr(partner, f"location_{name}") for name in LIST_LOCATION_FIELDS}
-            fields["latitude"], fields["longitude"] = _coordinate(fields["latitude"]), _coordinate(fields["longitude"])
             partner.primary_location = Location(partner=partner, is_primary=True, **fields)
     return rows
-
-
-def _coordinate(value):
-    """A latitude/longitude with the column's 6 decimal places, as when loaded from the table (SQLite returns a
-    subquery's decimal unquantized: 12.5, not 12.500000, and the map link would differ)."""
-    return None if value is None else Decimal(value).quantize(Decimal("0.000001"))
 
 
 # --- Partner page -----------------------------------------------------------------------------------------------------
@@ -126,43 +123,23 @@ def _coordinate(value):
 PAGE_LIST_LIMIT = 20
 
 
-def _capped(queryset, limit):
+def capped(queryset: QuerySet, limit: int) -> tuple[list, bool]:
     """At most ``limit`` rows in one query, and whether there were more (fetches ``limit + 1``)."""
     rows = list(queryset[: limit + 1])
     return rows[:limit], len(rows) > limit
 
 
-def partner_page(*, partner, limit=PAGE_LIST_LIMIT):
-    """Everything the partner page shows about ``partner`` besides the partner row, in a fixed number of queries.
+def partner_page(*, partner: Partner, limit: int = PAGE_LIST_LIMIT) -> dict:
+    """What the partner page shows of the partners app besides the partner row, in four queries whatever the number
+    of rows: contact points (primary first), locations (primary first), status history (with who changed it, capped
+    at ``limit``; ``status_history_more`` says when there are more) and the profile fields with their values.
 
-    Nine queries whatever the number of rows: contact points (primary first), locations (primary first), planned
-    engagements (with location; ``is_past_due`` set), planned reminders, past activities (done/cancelled, with
-    location and owner), leads, customers, status history (with who changed it) and profile fields. Long lists are capped at ``limit`` rows;
-    ``<name>_more`` says when there are more.
+    The other apps' parts of the page (activities, leads, business card) come from their own selectors; the view
+    composes them.
     """
-    from activities.models import Activity
-    from leads.models import Customer, Lead
-    from partners.models import ProfileField, StatusChange
-
     contacts = list(partner.contact_points.order_by("-is_primary", "kind", "id"))
     locations = list(partner.locations.order_by("-is_primary", "id"))
-    activities = Activity.objects.filter(partner=partner).select_related("location", "owner")
-    planned = activities.filter(status=Activity.Status.PLANNED)
-    upcoming, upcoming_more = _capped(
-        planned.filter(mode__in=Activity.ENGAGEMENT_MODES).order_by("start_at", "id"), limit
-    )
-    reminders, reminders_more = _capped(planned.filter(mode=Activity.Mode.REMINDER).order_by("start_at", "id"), limit)
-    now = timezone.now()
-    for activity in upcoming + reminders:
-        activity.is_past_due = activity.start_at < now
-    past, past_more = _capped(
-        activities.exclude(status=Activity.Status.PLANNED).order_by("-start_at", "-id"), limit
-    )
-    leads, leads_more = _capped(Lead.objects.filter(partner=partner).order_by("-created_at", "-id"), limit)
-    customers, customers_more = _capped(
-        Customer.objects.filter(partner=partner).order_by("-created_at", "-id"), limit
-    )
-    status_history, status_history_more = _capped(
+    status_history, status_history_more = capped(
         StatusChange.objects.filter(partner=partner).select_related("changed_by").order_by("-changed_at", "-id"),
         limit,
     )
@@ -171,35 +148,21 @@ def partner_page(*, partner, limit=PAGE_LIST_LIMIT):
     return {
         "contacts": contacts,
         "locations": locations,
-        "upcoming": upcoming,
-        "upcoming_more": upcoming_more,
-        "reminders": reminders,
-        "reminders_more": reminders_more,
-        "past": past,
-        "past_more": past_more,
-        "leads": leads,
-        "leads_more": leads_more,
-        "customers": customers,
-        "customers_more": customers_more,
         "status_history": status_history,
         "status_history_more": status_history_more,
         "profile_values": profile_values,
     }
 
 
-def assignee_options():
+def assignee_options() -> list[tuple[str, str]]:
     """(username, full name or "") of the users a manager may assign a partner to, for the list's "Assigned to"
     filter. One query; plain tuples (no model instances) since there can be hundreds."""
     rows = assignable_users().values_list("username", "first_name", "last_name")
     return [(username, f"{first} {last}".strip()) for username, first, last in rows]
 
 
-def assignable_users():
+def assignable_users() -> QuerySet:
     """Users a manager may assign a partner to: active sales reps and managers, by username."""
-    from django.contrib.auth import get_user_model
-
-    from prm.roles import MANAGER, SALES_REP
-
     return (
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=[SALES_REP, MANAGER])

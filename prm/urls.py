@@ -9,7 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="partners:list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("partners/", include("partners.urls")),
+    path("partners/", include("dashboard.urls")),
     path("partners/<int:partner_pk>/activities/", include("activities.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,4 +1,5 @@
-"""Test data. Related objects agree: a partner's activities and leads belong to its assigned rep by default."""
+"""Test data. Related objects agree: a partner's activities and leads belong to its assigned rep by default, and a
+partner's engagement dates are what the services would have set (its due date follows from its tier)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -9,10 +10,11 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from activities.models import Activity
-from business.models import Parameter
+from business.models import Achievement, Parameter, Target
 from leads.models import Lead
 from partners.models import ContactPoint, Location, Partner, Tier
-from prm.roles import MANAGER, SALES_REP
+from partners.roles import MANAGER, SALES_REP
+from partners.services import partner_engagement_set
 
 User = get_user_model()
 PASSWORD = "demo-pass-123"
@@ -54,6 +56,7 @@ def manager_user(**kwargs):
 class PartnerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Partner
+        skip_postgeneration_save = True  # engagement_dates writes through the service
 
     code = factory.Sequence(lambda n: f"P{n:05d}")
     name = factory.Sequence(lambda n: f"Partner {n}")
@@ -61,6 +64,15 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     tier = factory.LazyFunction(lambda: tier("Gold"))
     assigned_to = factory.SubFactory(UserFactory)
     status = Partner.Status.ACTIVE
+
+    @factory.post_generation
+    def engagement_dates(partner, create, extracted, **kwargs):
+        """The due date a real partner has: its last engagement (none yet: its creation) + its tier's frequency.
+        A test that passes ``engagement_due_at`` itself keeps it."""
+        if create and partner.engagement_due_at is None:
+            partner_engagement_set(
+                partner=partner, last_engaged_at=partner.last_engaged_at, next_engagement_at=partner.next_engagement_at
+            )
 
 
 class ContactPointFactory(factory.django.DjangoModelFactory):
@@ -110,6 +122,30 @@ class LeadFactory(factory.django.DjangoModelFactory):
     stage = Lead.Stage.NEW
     expected_value = Decimal("1000.00")
     created_at = factory.LazyFunction(timezone.now)
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Target
+
+    partner = factory.SubFactory(PartnerFactory)
+    parameter = factory.LazyFunction(lambda: parameter(Parameter.REVENUE))
+    period_start = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    value = Decimal("1000")
+    set_by = factory.LazyAttribute(lambda t: t.partner.assigned_to)
+
+
+class AchievementFactory(factory.django.DjangoModelFactory):
+    """A generated value; ``source`` says where it came from (computed by default, like the nightly metrics)."""
+
+    class Meta:
+        model = Achievement
+
+    partner = factory.SubFactory(PartnerFactory)
+    parameter = factory.LazyFunction(lambda: parameter(Parameter.REVENUE))
+    period_start = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    value = Decimal("700")
+    source = Achievement.Source.COMPUTED
 
 
 # --- Added for the dashboard views (issue 3) ------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_save_creates_updates_and_deletes(db, manager):
         partner=p, prefix="targets", today=TODAY,
     )
     assert form.is_valid(), form.errors
-    changed = form.save(partner=p, by=manager)
+    changed = partner_targets_set(partner=p, values=form.target_values(), by=manager)
     assert changed == [(revenue.pk, date(2026, 5, 1)), (revenue.pk, date(2026, 6, 1))]  # leads unchanged
     assert dict(Target.objects.filter(partner=p).values_list("parameter__code", "value")) == {
         "revenue": Decimal("5000.50"), "leads_generated": Decimal("10")}

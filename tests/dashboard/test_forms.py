@@ -1,9 +1,13 @@
 """Add / edit partner: the partner form, contacts and locations inline, profile fields, status and targets."""
 
-import pytest
-from django import forms
-from django.urls import reverse
+from decimal import Decimal
 
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from business.models import Target
 from partners.models import ContactPoint, Location, Partner, StatusChange
 from partners.services import partner_save_contacts_and_locations
 from tests import factories
@@ -188,59 +192,41 @@ def test_create_inactive_needs_a_reason(rep_client):
     assert (partner.status, partner.status_reason) == ("inactive", "Closed for renovation")
 
 
-class InvalidTargets(forms.Form):
-    amount = forms.IntegerField()
-
-    def __init__(self, *args, partner=None, **kwargs):
-        super().__init__(*args, **kwargs)
-
-    def save(self, *, partner, by):
-        raise AssertionError("not called when invalid")
+def target_field(code="revenue"):
+    """The POST name of this month's target field of a parameter on the partner form."""
+    return f"targets-{code}__{timezone.localdate().replace(day=1).isoformat()}"
 
 
-class ExplodingTargets(forms.Form):
-    def __init__(self, *args, partner=None, **kwargs):
-        super().__init__(*args, **kwargs)
-
-    def save(self, *, partner, by):
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError("Target for Revenue must be positive.")
-
-
-def test_invalid_targets_form_saves_nothing(rep_client, monkeypatch):
-    monkeypatch.setattr("partners.forms.PartnerTargetsForm", InvalidTargets)
-    response = rep_client.post(CREATE_URL, partner_data(contacts=[{"kind": "mobile", "value": "+91 98765 43210"}]))
+def test_invalid_targets_form_saves_nothing(rep_client):
+    data = partner_data(contacts=[{"kind": "mobile", "value": "+91 98765 43210"}])
+    data[target_field()] = "-5"
+    response = rep_client.post(CREATE_URL, data)
     assert response.status_code == 200
     assert response.context["targets_form"].errors
     assert not Partner.objects.exists() and not ContactPoint.objects.exists()
 
 
-def test_failure_while_saving_targets_rolls_everything_back(rep_client, monkeypatch):
-    monkeypatch.setattr("partners.forms.PartnerTargetsForm", ExplodingTargets)
-    data = partner_data(
-        contacts=[{"kind": "mobile", "value": "+91 98765 43210"}], locations=[{"address": "1 Main St"}]
-    )
-    response = rep_client.post(CREATE_URL, data)
-    assert response.status_code == 200
-    assert "Target for Revenue must be positive." in response.content.decode()
+def test_failure_while_saving_targets_rolls_everything_back(rep):
+    """The service saves the whole form or nothing: a target it refuses undoes the partner, contacts and locations."""
+    from business.services import partner_profile_save
+
+    month = timezone.localdate().replace(day=1)
+    with pytest.raises(ValidationError):
+        partner_profile_save(
+            partner=None, by=rep, fields={"code": "NEW-1", "name": "New", "assigned_to": rep}, status="active",
+            status_reason="", contacts=[{"kind": "mobile", "value": "+91 98765 43210", "id": None}],
+            locations=[{"address": "1 Main St", "id": None}],
+            targets={(factories.parameter("revenue").pk, month): Decimal("-1")},
+        )
     assert not Partner.objects.exists() and not ContactPoint.objects.exists() and not Location.objects.exists()
 
 
-def test_targets_form_is_saved_with_the_partner(rep_client, rep, monkeypatch):
-    saved = []
-
-    class RecordingTargets(forms.Form):
-        def __init__(self, *args, partner=None, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.partner = partner
-
-        def save(self, *, partner, by):
-            saved.append((partner.code, by))
-
-    monkeypatch.setattr("partners.forms.PartnerTargetsForm", RecordingTargets)
-    rep_client.post(CREATE_URL, partner_data())
-    assert saved == [("NEW-1", rep)]
+def test_targets_form_is_saved_with_the_partner(rep_client, rep):
+    data = partner_data()
+    data[target_field()] = "5000"
+    rep_client.post(CREATE_URL, data)
+    target = Target.objects.get(partner__code="NEW-1")
+    assert (target.parameter.code, target.value, target.set_by) == ("revenue", Decimal("5000"), rep)
 
 
 # --- Edit -----------------------------------------------------------------------------------------------------------

@@ -247,18 +247,17 @@ def test_quick_action_values_are_escaped(rep_client, rep):
     assert 'href="mailto:&quot;&gt;&lt;script&gt;e()&lt;/script&gt;"' in html
 
 
-def test_completion_column_comes_from_the_business_selector(rep_client, rep, monkeypatch):
+def test_completion_column_comes_from_the_business_selector(rep_client, rep):
     with_target = factories.PartnerFactory(name="Has target", assigned_to=rep)
     factories.PartnerFactory(name="No target", assigned_to=rep)
-    seen = []
-
-    def fake(partner_ids, **kwargs):
-        seen.append(sorted(partner_ids))
-        return {with_target.pk: {"parameter": "Revenue", "percent": Decimal("73.4")}}
-
-    monkeypatch.setattr("partners.views.current_completion_for_partners", fake)
+    this_month = timezone.localdate().replace(day=1)
+    factories.TargetFactory(partner=with_target, parameter=factories.parameter("revenue"), period_start=this_month,
+                            value=Decimal("1000"))
+    factories.AchievementFactory(partner=with_target, parameter=factories.parameter("revenue"),
+                                 period_start=this_month, value=Decimal("734"))
     response = rep_client.get(LIST_URL)
-    assert len(seen) == 1 and len(seen[0]) == 2
+    rows = {p.name: p.completion for p in response.context["partners"]}
+    assert rows == {"Has target": {"parameter": "Revenue", "percent": Decimal("73")}, "No target": None}
     html = response.content.decode()
     assert "73%" in html and "Revenue" in html
 
@@ -284,33 +283,24 @@ def count_queries(client, url, data=None):
     return len(queries)
 
 
-@pytest.fixture
-def no_business_queries(monkeypatch):
-    """The business selectors belong to another issue; count only this page's own queries."""
-    monkeypatch.setattr("partners.views.current_completion_for_partners", lambda ids, **kw: {})
-    monkeypatch.setattr(
-        "partners.views.partner_business_context",
-        lambda partner, **kw: {"business_card": [], "trend_parameters": [], "trend_parameter": None, "trend_figure": None},
-    )
-
-
-def test_list_query_count_is_fixed(rep_client, rep, django_assert_num_queries, no_business_queries):
+def test_list_query_count_is_fixed(rep_client, rep, django_assert_num_queries):
     make_list_rows(rep, 60)
     # 1. session, 2. user (login), 3. whether the user sees all partners (one permission query, visibility rule),
     # 4. tiers (validates ?tier= and fills its <select>), 5. COUNT for the paginator, 6. the page of partners with
-    # tier, assigned_to, primary contacts and primary location (one query with JOINs and subqueries).
-    with django_assert_num_queries(6):
+    # tier, assigned_to, primary contacts and primary location (one query with JOINs and subqueries),
+    # 7. this period's target completion of the page's partners (business).
+    with django_assert_num_queries(7):
         response = rep_client.get(LIST_URL, {"sort": "-tier"})
     assert len(response.context["partners"]) == 25
 
 
-def test_list_query_count_for_a_manager_with_filters(manager_client, rep, django_assert_num_queries, no_business_queries):
+def test_list_query_count_for_a_manager_with_filters(manager_client, rep, django_assert_num_queries):
     make_list_rows(rep, 60)
     Partner.objects.update(engagement_due_at=timezone.now() - timedelta(days=1))
     gold = factories.tier("Gold").pk
     # 1. session, 2. user, 3. permission, 4. tiers (validation and <select>), 5. usernames for the "Assigned to"
-    # suggestions, 6. COUNT, 7. the page with its primary contacts and location.
-    with django_assert_num_queries(7):
+    # suggestions, 6. COUNT, 7. the page with its primary contacts and location, 8. target completion (business).
+    with django_assert_num_queries(8):
         response = manager_client.get(LIST_URL, {"tier": gold, "q": "partner", "overdue": "on", "assigned_to": "rep1"})
     assert len(response.context["partners"]) == 20
 
@@ -407,17 +397,14 @@ def test_detail_shows_everything(rep_client, rep, full_partner):
     assert [c.to_status for c in response.context["status_history"]] == ["inactive"]
 
 
-def test_detail_passes_the_parameter_to_the_business_card(rep_client, rep, monkeypatch):
+def test_detail_passes_the_parameter_to_the_business_card(rep_client, rep):
     partner = factories.PartnerFactory(assigned_to=rep)
-    calls = []
-
-    def fake(partner_arg, *, parameter_code=None, **kwargs):
-        calls.append((partner_arg.pk, parameter_code))
-        return {"business_card": [], "trend_parameters": [], "trend_parameter": None, "trend_figure": None}
-
-    monkeypatch.setattr("partners.views.partner_business_context", fake)
-    rep_client.get(detail_url(partner), {"parameter": "revenue"})
-    assert calls == [(partner.pk, "revenue")]
+    this_month = timezone.localdate().replace(day=1)
+    for code in ("leads_generated", "revenue"):
+        factories.TargetFactory(partner=partner, parameter=factories.parameter(code), period_start=this_month)
+    assert rep_client.get(detail_url(partner)).context["trend_parameter"].code == "leads_generated"
+    response = rep_client.get(detail_url(partner), {"parameter": "revenue"})
+    assert response.context["trend_parameter"].code == "revenue"
 
 
 def make_history(partner, rep, count):
@@ -437,13 +424,20 @@ def make_history(partner, rep, count):
         partner_set_status(partner=partner, status=["inactive", "active"][number % 2], reason=f"r{number}", by=rep)
 
 
-def test_detail_query_count_is_fixed(rep_client, rep, full_partner, django_assert_num_queries, no_business_queries):
+def test_detail_query_count_is_fixed(rep_client, rep, full_partner, django_assert_num_queries):
+    """The whole partner page, every app's part of it, with long histories and twelve months of figures."""
     make_history(full_partner, rep, 30)
+    this_month = timezone.localdate().replace(day=1)
+    for months_ago in range(12):
+        month = (this_month - timedelta(days=31 * months_ago)).replace(day=1)
+        factories.TargetFactory(partner=full_partner, parameter=factories.parameter("revenue"), period_start=month)
+        factories.AchievementFactory(partner=full_partner, parameter=factories.parameter("revenue"), period_start=month)
     # 1. session, 2. user, 3. permission (visibility), 4. the partner with tier and assigned_to,
-    # 5. contact points, 6. locations, 7. planned engagements with location, 8. planned reminders,
-    # 9. past activities with location and owner, 10. leads, 11. customers, 12. status history with who,
-    # 13. profile fields.
-    with django_assert_num_queries(13):
+    # partners: 5. contact points, 6. locations, 7. status history with who, 8. profile fields;
+    # activities: 9. planned engagements with location, 10. planned reminders, 11. past activities with location
+    # and owner; leads: 12. leads, 13. customers;
+    # business: 14. active parameters, 15. targets of the card's and the trend's periods, 16. achievements of the same.
+    with django_assert_num_queries(16):
         response = rep_client.get(detail_url(full_partner))
     assert len(response.context["past"]) == 20 and response.context["past_more"]
     assert len(response.context["leads"]) == 20 and response.context["leads_more"]
@@ -456,7 +450,6 @@ def test_detail_query_count_does_not_grow_with_history(rep_client, rep, full_par
     assert count_queries(rep_client, detail_url(full_partner)) == few
 
 
-@pytest.mark.postgres
 def test_search_can_use_the_trigram_indexes(manager):
     """partners/migrations/0004: GIN trigram indexes on UPPER(name/code/value), matching Django's icontains SQL."""
     from partners.selectors import partner_list

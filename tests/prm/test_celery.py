@@ -13,7 +13,6 @@ def test_ping_runs_eagerly_in_process_without_a_broker():
 
 
 @pytest.mark.redis
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_round_trip_through_real_broker_and_worker(celery_worker_process):
     # The worker is a separate OS process; the task goes through Redis and the result comes back through Redis.

@@ -1,0 +1,14 @@
+"""The partner pages, under /partners/ (URL names ``partners:…``)."""
+
+from django.urls import path
+
+from dashboard import views
+
+app_name = "partners"
+
+urlpatterns = [
+    path("", views.partner_list, name="list"),
+    path("new/", views.partner_create, name="create"),
+    path("<int:pk>/", views.partner_detail, name="detail"),
+    path("<int:pk>/edit/", views.partner_edit, name="edit"),
+]

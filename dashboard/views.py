@@ -1,0 +1,102 @@
+"""The partner list, page and add/edit form. Each view is form → service → redirect, or a composition of the apps'
+selectors: partners (visibility included), activities, leads and business each supply their part of the page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from activities.selectors import partner_activities
+from business.selectors import current_completion_for_partners, partner_business_context
+from business.services import partner_profile_save
+from dashboard.forms import PartnerEditForms
+from leads.selectors import partner_leads_and_customers
+from partners.selectors import (
+    partner_get_for_user,
+    partner_list_filter,
+    partner_list_rows,
+    partner_page,
+    user_sees_all_partners,
+)
+
+PAGE_SIZE = 25
+CONCURRENT_EDIT = "Someone else changed this partner's contacts or locations at the same time. Check and save again."
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def partner_list(request):
+    filterset = partner_list_filter(user=request.user, data=request.GET)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    partners = partner_list_rows(page.object_list)  # one query: the page's rows with primary contacts and location
+    completion = current_completion_for_partners([partner.pk for partner in partners])
+    for partner in partners:
+        partner.completion = completion.get(partner.pk)
+    return render(
+        request,
+        "partners/partner_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "partners": partners,
+            "sees_all": user_sees_all_partners(request.user),
+            "filters_active": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def partner_detail(request, pk):
+    partner = partner_get_for_user(request.user, pk)
+    context = {
+        "partner": partner,
+        **partner_page(partner=partner),
+        **partner_activities(partner=partner),
+        **partner_leads_and_customers(partner=partner),
+        **partner_business_context(partner, parameter_code=request.GET.get("parameter")),
+    }
+    return render(request, "partners/partner_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def partner_create(request):
+    forms = PartnerEditForms(request.POST if request.method == "POST" else None, user=request.user)
+    if request.method == "POST" and forms.is_valid():
+        kwargs = forms.service_kwargs()
+        kwargs["fields"].setdefault("assigned_to", request.user)  # a rep's new partner is theirs
+        partner = _save(forms, partner=None, by=request.user, **kwargs)
+        if partner is not None:
+            messages.success(request, f"Partner “{partner.name}” added.")
+            return redirect("partners:detail", pk=partner.pk)
+    return render(request, "partners/partner_form.html", {"partner": None, **forms.context()})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def partner_edit(request, pk):
+    partner = partner_get_for_user(request.user, pk)
+    name = partner.name  # the form's validation writes into ``partner``; the heading keeps the saved name
+    profile = dict(partner.profile or {})
+    forms = PartnerEditForms(request.POST if request.method == "POST" else None, user=request.user, partner=partner)
+    if request.method == "POST" and forms.is_valid():
+        saved = _save(forms, partner=partner, by=request.user, **forms.service_kwargs(current_profile=profile))
+        if saved is not None:
+            messages.success(request, f"Partner “{saved.name}” saved.")
+            return redirect("partners:detail", pk=saved.pk)
+    return render(request, "partners/partner_form.html", {"partner": partner, "partner_name": name, **forms.context()})
+
+
+def _save(forms, **kwargs):
+    """The service call; a validation error or a concurrent edit goes back onto the form (None), nothing saved."""
+    try:
+        return partner_profile_save(**kwargs)
+    except ValidationError as error:
+        forms.add_error(error)
+    except IntegrityError:
+        forms.add_error(CONCURRENT_EDIT)
+    return None
