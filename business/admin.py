@@ -23,7 +23,9 @@ class ParameterAdmin(admin.ModelAdmin):
 
 
 class PeriodValueAdmin(ServiceImportMixin, admin.ModelAdmin):
-    """Targets and achievements: changelist, upload (import with preview) and export (formula-safe)."""
+    """Targets and achievements: changelist, upload (import with preview, through business.imports) and export
+    (formula-safe). Rows are written by the import, the metrics and the partner form's targets, never edited here:
+    an edit here would bypass provenance (source, upload batch)."""
 
     list_display = ["partner", "parameter", "period_start", "value", "upload_batch", "updated_at"]
     list_filter = ["parameter", "period_start"]
@@ -32,6 +34,15 @@ class PeriodValueAdmin(ServiceImportMixin, admin.ModelAdmin):
     raw_id_fields = ["partner", "upload_batch"]
     date_hierarchy = "period_start"
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Target)
@@ -59,5 +70,12 @@ class UploadBatchAdmin(admin.ModelAdmin):
     list_select_related = ["uploaded_by"]
     readonly_fields = [f.name for f in UploadBatch._meta.fields]
 
+    # An audit trail: written by the import service only, never added, changed or deleted here.
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -3,18 +3,17 @@
 ``ServiceImportMixin`` keeps import-export's URLs, templates, import form (file + format) and export, but replaces its
 row-by-row import with ``business.imports.import_period_values``:
 
-- ``import/`` (GET: the form; POST: store the file under MEDIA_ROOT/imports with a random name, run the service as a
-  dry run, render the preview with every row's status and errors; a clean preview carries a signed reference to the
-  stored file in the confirm form);
+- ``import/`` (GET: the form; POST: store the file under MEDIA_ROOT/imports with a random name
+  (``business.imports.upload_store``), run the service as a dry run, render the preview with every row's status and
+  errors; a clean preview carries a signed reference to the stored file in the confirm form);
 - ``process_import/`` (POST: check the signature, run the same service for real on the stored file, delete it).
+
+Previews never confirmed are deleted by the task ``business.tasks.delete_stale_uploads`` (and on the next upload).
 
 Only users with the import permission (the model's ``add`` permission: managers) reach either page; anyone else
 logged in gets 403.
 """
 
-import re
-import uuid
-from datetime import timedelta
 from functools import wraps
 
 from django import forms
@@ -22,21 +21,26 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin, ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from business.imports import import_period_values, too_large_message
+from business.imports import (
+    CONFIRM_MAX_AGE,
+    import_period_values,
+    too_large_message,
+    upload_delete,
+    upload_exists,
+    upload_name_is_valid,
+    upload_open,
+    upload_store,
+    uploads_delete_stale,
+)
 
-UPLOAD_DIR = "imports"
-STORED_NAME = re.compile(rf"^{UPLOAD_DIR}/[0-9a-f]{{32}}\.(csv|xlsx)$")
-CONFIRM_MAX_AGE = 24 * 3600  # seconds a preview can be confirmed; older uploads are deleted
 SIGNING_SALT = "business.import"
 
 
@@ -89,9 +93,9 @@ class ServiceImportMixin(ImportExportMixin):
             if upload.size > settings.IMPORT_MAX_BYTES:
                 import_form.add_error("import_file", too_large_message(upload.size))
             else:
-                _delete_stale_uploads()
-                stored = default_storage.save(f"{UPLOAD_DIR}/{uuid.uuid4().hex}.{file_format}", upload)
-                with default_storage.open(stored, "rb") as file:
+                uploads_delete_stale()
+                stored = upload_store(file=upload, file_format=file_format)
+                with upload_open(name=stored) as file:
                     result = import_period_values(
                         file=file, file_name=upload.name, kind=self.import_kind, user=request.user, dry_run=True,
                         file_format=file_format,
@@ -103,7 +107,7 @@ class ServiceImportMixin(ImportExportMixin):
                     )
                     context["confirm_form"] = ConfirmUploadForm(initial={"token": token})
                 else:
-                    default_storage.delete(stored)
+                    upload_delete(name=stored)
         return self._render(request, import_form, context)
 
     @method_decorator(require_POST)
@@ -116,22 +120,22 @@ class ServiceImportMixin(ImportExportMixin):
             if not form.is_valid():
                 raise signing.BadSignature("no token")
             upload = signing.loads(form.cleaned_data["token"], salt=self._salt(request), max_age=CONFIRM_MAX_AGE)
-            if not STORED_NAME.match(upload["path"]):
+            if not upload_name_is_valid(upload["path"]):
                 raise signing.BadSignature("bad path")
         except signing.BadSignature:
             messages.error(request, "This preview has expired or is not valid; please upload the file again.")
             return HttpResponseRedirect(self._url("import"))
-        if not default_storage.exists(upload["path"]):
+        if not upload_exists(name=upload["path"]):
             messages.error(request, "This upload was already imported or has expired; please upload the file again.")
             return HttpResponseRedirect(self._url("import"))
         try:
-            with default_storage.open(upload["path"], "rb") as file:
+            with upload_open(name=upload["path"]) as file:
                 result = import_period_values(
                     file=file, file_name=upload["name"], kind=self.import_kind, user=request.user, dry_run=False,
                     file_format=upload["format"],
                 )
         finally:
-            default_storage.delete(upload["path"])
+            upload_delete(name=upload["path"])
         if not result.ok:
             return self._render(request, self._blank_import_form(request), {"result": result})
         messages.success(request, f"Import of {upload['name']} finished. {result.summary()}")
@@ -163,15 +167,3 @@ class ServiceImportMixin(ImportExportMixin):
         app_label, model_name = self.get_model_info()
         return reverse(f"admin:{app_label}_{model_name}_{name}", current_app=self.admin_site.name)
 
-
-def _delete_stale_uploads():
-    """Delete stored uploads whose preview was never confirmed (older than CONFIRM_MAX_AGE)."""
-    try:
-        _, names = default_storage.listdir(UPLOAD_DIR)
-    except FileNotFoundError:
-        return
-    cutoff = timezone.now() - timedelta(seconds=CONFIRM_MAX_AGE)
-    for name in names:
-        stored = f"{UPLOAD_DIR}/{name}"
-        if STORED_NAME.match(stored) and default_storage.get_modified_time(stored) < cutoff:
-            default_storage.delete(stored)

@@ -13,8 +13,7 @@ Decisions:
   the trendline and the inactivity rules read a missing row of a computed parameter as 0). Memory and table size stay
   proportional to the activity, not to partners × periods.
 - Only rows whose ``source`` is ``computed`` are ever written: an uploaded (or API) value wins, also for a system
-  parameter — a manager who uploads a corrected revenue figure expects it to stick. Deleting that row hands the value
-  back to the computation on its next run.
+  parameter — a manager who uploads a corrected revenue figure expects it to stick.
 - Idempotent: a second run changes nothing (``updated_at`` moves only when the value changes).
 - Two runs cannot write at once: each runs in one transaction that first takes a Postgres transaction-level advisory
   lock (``prm.pg``); the second waits (or, with ``wait=False``, skips).

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from business.imports.uploads import uploads_delete_stale
 from business.metrics import metrics_compute_recent
 from business.services import partners_tag_inactive
 
@@ -18,3 +19,9 @@ def tag_inactive_partners():
     """Nightly: apply the inactivity rules. Returns the counts."""
     result = partners_tag_inactive()
     return {"deactivated": result.deactivated, "reactivated": result.reactivated}
+
+
+@shared_task(name="business.tasks.delete_stale_uploads")
+def delete_stale_uploads() -> int:
+    """Hourly: delete previewed upload files never confirmed (older than CONFIRM_MAX_AGE). Returns how many."""
+    return uploads_delete_stale()

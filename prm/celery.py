@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
         "task": "business.tasks.tag_inactive_partners",
         "schedule": crontab(hour=2, minute=0),
     },
+    "delete-expired-upload-previews-hourly": {
+        "task": "business.tasks.delete_stale_uploads",
+        "schedule": crontab(minute=30),
+    },
 }
 
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from business.imports import import_period_values
 from business.models import UploadBatch
@@ -15,13 +15,13 @@ class Command(BaseCommand):
         "partner_code,parameter,period,value. Validates every row first; writes all rows or none."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="A .csv (UTF-8) or .xlsx file.")
         parser.add_argument("--dry-run", action="store_true", help="Validate and report; write nothing.")
         parser.add_argument("--targets", action="store_true", help="Import targets instead of achievements.")
         parser.add_argument("--user", help="Username recorded as the uploader (default: none).")
 
-    def handle(self, *args, file, dry_run, targets, user, **options):
+    def handle(self, *args, file: str, dry_run: bool, targets: bool, user: str | None, **options) -> None:
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{file}: no such file")

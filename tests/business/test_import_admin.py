@@ -153,7 +153,7 @@ def test_targets_page_imports_targets(manager_client, partners):
 
 
 def test_xlsx_upload(manager_client, partners):
-    from tests.test_imports import xlsx_bytes
+    from tests.business.test_imports import xlsx_bytes
 
     data = xlsx_bytes([["partner_code", "parameter", "period", "value"], ["P1", "revenue", "2025-03", 3]])
     preview = upload(manager_client, data, name="upload.xlsx", file_format="1")
@@ -219,3 +219,52 @@ def test_a_signed_path_outside_the_upload_folder_is_refused(manager_client, mana
 
 def test_process_import_needs_post(manager_client):
     assert manager_client.get(url("achievement", "process_import")).status_code == 405
+
+
+# Stored previews expire ---------------------------------------------------------------------------------------------
+
+
+def test_the_task_deletes_expired_previews_and_keeps_fresh_ones(manager_client, partners, media):
+    import os
+    import time
+
+    from business import tasks
+    from business.imports import CONFIRM_MAX_AGE
+
+    upload(manager_client, HEADER + "P1,revenue,2025-01,1\n")  # a clean preview, never confirmed
+    upload(manager_client, HEADER + "P2,revenue,2025-01,1\n")
+    old, fresh = stored_files(media)
+    stale = time.time() - CONFIRM_MAX_AGE - 60
+    os.utime(media / "imports" / old, (stale, stale))
+    (media / "imports" / "notes.txt").write_text("not an upload")  # not ours: left alone, even when old
+    os.utime(media / "imports" / "notes.txt", (stale, stale))
+
+    assert tasks.delete_stale_uploads.apply().get() == 1
+
+    assert stored_files(media) == sorted([fresh, "notes.txt"])
+
+
+def test_the_task_without_an_upload_folder(media):
+    from business import tasks
+
+    assert tasks.delete_stale_uploads.apply().get() == 0
+
+
+# Upload batches are an audit trail ----------------------------------------------------------------------------------
+
+
+def test_upload_batches_cannot_be_changed_or_deleted_in_the_admin(admin_client, manager_client, partners):
+    preview = upload(manager_client, HEADER + "P1,revenue,2025-01,1\n")
+    manager_client.post(url("achievement", "process_import"), {"token": preview.context["confirm_form"].initial["token"]})
+    batch = UploadBatch.objects.get()
+
+    assert admin_client.get(reverse("admin:business_uploadbatch_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:business_uploadbatch_change", args=[batch.pk])).status_code == 200  # view
+    assert admin_client.post(reverse("admin:business_uploadbatch_change", args=[batch.pk]),
+                             {"file_name": "x"}).status_code == 403
+    assert admin_client.post(reverse("admin:business_uploadbatch_delete", args=[batch.pk]),
+                             {"post": "yes"}).status_code == 403
+    changelist = admin_client.post(reverse("admin:business_uploadbatch_changelist"),
+                                   {"action": "delete_selected", "_selected_action": [batch.pk], "post": "yes"})
+    assert changelist.status_code in (200, 302)
+    assert UploadBatch.objects.get().file_name == "upload.csv"

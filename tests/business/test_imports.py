@@ -2,7 +2,7 @@
 
 import io
 import threading
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -13,10 +13,11 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from business import imports
-from business.imports import import_period_values
+from business.imports import import_period_values, results, writing
 from business.models import Achievement, Parameter, Target, UploadBatch
+from partners.models import Partner
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -228,9 +229,9 @@ def test_bad_row(partners, nps, line, expected):
     assert UploadBatch.objects.get().status == "failed"
 
 
-def test_values_are_exact_decimals(partners, on_postgres):
-    # SQLite keeps 15 significant digits (REAL); PostgreSQL keeps numeric(18, 4) exactly, up to the largest value.
-    text = "99999999999999.9999" if on_postgres else "12345678901.2345"
+def test_values_are_exact_decimals(partners):
+    # numeric(18, 4) keeps the value exactly, up to the largest one.
+    text = "99999999999999.9999"
     result = run(HEADER + f"P1,revenue,2025-01,{text}\n")
 
     assert result.ok, errors(result)
@@ -307,7 +308,7 @@ def test_oversize_file_is_refused_before_parsing(partners, settings, django_asse
 
 
 def test_errors_are_capped_but_counted(partners, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ERRORS", 5)
+    monkeypatch.setattr(results, "MAX_ERRORS", 5)
 
     result = run(HEADER + "P9,revenue,2025-01,1\n" * 20)
 
@@ -329,14 +330,14 @@ def test_an_error_on_the_last_row_leaves_the_table_as_it_was(partners, nps):
 
 
 def test_a_database_failure_while_writing_rolls_everything_back(partners, monkeypatch):
-    real_upsert = imports._upsert
+    real_upsert = writing.upsert
 
     def upsert_then_fail(*args, **kwargs):
         real_upsert(*args, **kwargs)
         assert Achievement.objects.count() == 2  # written inside the transaction…
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(imports, "_upsert", upsert_then_fail)
+    monkeypatch.setattr(writing, "upsert", upsert_then_fail)
 
     result = run(HEADER + "P1,revenue,2025-01,1\nP2,revenue,2025-01,2\n")
 
@@ -462,10 +463,9 @@ def test_command_missing_file():
         call_command("import_achievements", "/nonexistent/file.csv")
 
 
-# Concurrency (PostgreSQL) -----------------------------------------------------------------------------------------
+# Concurrency -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_overlapping_uploads_at_once_lose_nothing():
     partners = [factories.PartnerFactory(code=f"C{i:03d}", assigned_to=None) for i in range(150)]
@@ -499,3 +499,185 @@ def test_overlapping_uploads_at_once_lose_nothing():
     last = max(results.values(), key=lambda r: r.batch.id)
     assert overlap == {(Decimal("1") if last is results["first"] else Decimal("2"), last.batch.id)}
     assert sorted(r.updated for r in results.values()) == [0, 50]
+
+
+# A file without data rows ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [HEADER, HEADER.strip(), HEADER + "\n,,,\n\n"])
+def test_a_header_only_file_is_rejected_as_empty(partners, content):
+    preview = run(content, dry_run=True)
+    result = run(content)
+
+    assert errors(preview) == errors(result) == ["The file has no data rows (only a header)."]
+    assert not result.ok
+    assert list(UploadBatch.objects.values_list("status", flat=True)) == ["failed"]  # not an applied batch
+
+
+# Crashes found by the fuzzer (tests/business/test_imports_fuzz.py): each is now a row/column error ------------------
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ("0000-01", "'0000-01' is not a date (years 1 to 9999)"),  # date(0, 1, 1) raised ValueError
+        ("0000-Q1", "'0000-Q1' is a quarter"),
+        ("0000-01-01", "'0000-01-01' is not a date"),
+        ("10000-01", "'10000-01' is not a period"),
+        ("9" * 5000 + "-01", "is not a period"),
+        ("２０２６-０１", "'２０２６-０１' is not a period"),  # \d took full-width digits and int() read them
+        ("٢٠٢٥-01", "'٢٠٢٥-01' is not a period"),
+        ("2026-Q0", "'2026-Q0' is not a period"),
+        ("2026-Q５", "'2026-Q５' is not a period"),
+    ],
+)
+def test_odd_periods_are_row_errors(partners, nps, period, expected):
+    result = run(HEADER + f"P1,revenue,{period},1\n", dry_run=True)
+
+    assert len(result.errors) == 1
+    assert str(result.errors[0]).startswith("Row 2, column period: ")
+    assert expected in str(result.errors[0]), errors(result)
+
+
+def test_an_impossible_quarter_for_a_quarterly_parameter(partners, nps):
+    assert errors(run(HEADER + "P1,nps,2026-Q0,1\n")) == [
+        "Row 2, column period: '2026-Q0' is not a period (use YYYY-MM, YYYY-Qn or the period's first day YYYY-MM-DD)"
+    ]
+
+
+@pytest.mark.parametrize("text", ["1_000", "１２", "٣", "0x10", "1e", ".", "1e9999999999", "sNaN", "-inf"])
+def test_odd_values_are_not_numbers(partners, text):
+    assert errors(run(HEADER + f"P1,revenue,2025-01,{text}\n")) == [
+        f"Row 2, column value: {text!r} is not a number (use digits and a decimal point, e.g. 1234.5)"
+    ]
+
+
+@pytest.mark.parametrize(("column", "line"), [
+    ("partner_code", "P1\x00,revenue,2025-01,1"),  # NUL: psycopg2 raised "A string literal cannot contain NUL"
+    ("parameter", "P1,reve\x00nue,2025-01,1"),
+    ("period", "P1,revenue,2025\x1b-01,1"),
+    ("value", "P1,revenue,2025-01,1\x7f"),
+])
+def test_control_characters_are_cell_errors(partners, column, line):
+    result = run(HEADER + line + "\n")
+
+    assert [(e.row, e.column) for e in result.errors] == [(2, column)]
+    assert "control character" in result.errors[0].message
+    assert UploadBatch.objects.get().status == "failed"  # stored without the NUL (jsonb refuses it)
+
+
+def test_a_very_long_cell_is_cut_in_messages(partners):
+    result = run(HEADER + "X" * 100_000 + ",revenue,2025-01,1\n", dry_run=True)
+
+    assert errors(result) == [f"Row 2, column partner_code: unknown partner code {'X' * 100!r} (cut; 100000 characters)"]
+
+
+def test_unknown_codes_are_checked_in_sql_on_rows_with_other_errors_too(partners):
+    result = run(HEADER + "P9,revenue,2025-01,x\nP9,revenue,2025-02,1\nP1,revenue,2025-02,1\n", dry_run=True)
+
+    assert [(e.row, e.column) for e in result.errors] == [(2, "partner_code"), (2, "value"), (3, "partner_code")]
+    assert [(p.row, p.status) for p in result.preview] == [(2, "error"), (3, "error"), (4, "new")]
+
+
+def test_duplicates_name_the_first_row_each_time(partners):
+    result = run(HEADER + "P1,revenue,2025-01,1\nP1,revenue,2025-01,2\nP1,revenue,2025-01,3\n")
+
+    assert errors(result) == [
+        f"Row {n}, column partner_code, parameter, period: duplicate of row 2: rows 2 and {n} have the same partner, "
+        "parameter and period"
+        for n in (3, 4)
+    ]
+
+
+def _raw_xlsx(*cells):
+    from tests.business.test_imports_fuzz import raw_xlsx, text_cell
+
+    header = [text_cell(c) for c in ("partner_code", "parameter", "period", "value")]
+    return raw_xlsx([header, [text_cell("P1"), text_cell("revenue"), text_cell("2025-01"), *cells]])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    ("value_cell", "expected"),
+    [
+        ('<c t="d"><v>nonsense</v></c>', "Row 2: The workbook cannot be read from here on"),  # openpyxl ValueError
+        ('<c t="n"><v>NaN</v></c>', "Row 2: The workbook cannot be read from here on"),  # int('NaN') in openpyxl
+        ('<c t="n"><v>inf</v></c>', "Row 2: The workbook cannot be read from here on"),
+        (f'<c t="n"><v>{"9" * 5000}</v></c>', "Row 2: The workbook cannot be read from here on"),  # > 4300 digits
+        ('<c t="s"><v>5</v></c>', "Row 2: The workbook cannot be read from here on"),  # IndexError: no shared string
+        ('<c t="n"><v>1e309</v></c>', "Row 2, column value: 'inf' is not a number"),
+        ('<c t="n"><v>1e300</v></c>', "Row 2, column value: '10000000000000000525047602552044202487044685811081591549158541"
+                                      "15511802457988908195786371375080447864' (cut; 301 characters) is too large"),
+        ('<c s="1" t="n"><v>1e20</v></c>', "Row 2, column value: '#VALUE!' is not a number"),  # a date out of range
+        ('<c t="e"><v>#N/A</v></c>', "Row 2, column value: '#N/A' is not a number"),
+        ('<c t="b"><v>1</v></c>', "Row 2, column value: 'True' is not a number"),
+        ('<c t="d"><v>10:30:00</v></c>', "Row 2, column value: '10:30:00' is not a number"),
+        ('<c t="inlineStr"><is><t>1\t2</t></is></c>', "Row 2, column value: contains the control character U+0009"),
+    ],
+)
+def test_odd_xlsx_cells_are_errors(partners, value_cell, expected):
+    result = run(_raw_xlsx(value_cell), name="upload.xlsx")
+
+    assert not result.ok
+    assert errors(result)[0].startswith(expected), errors(result)
+    assert UploadBatch.objects.get().status == "failed"
+
+
+def test_an_xlsx_date_and_time_cell(partners):
+    result = run(_raw_xlsx('<c s="1" t="n"><v>45658.5</v></c>'), name="upload.xlsx", dry_run=True)
+
+    assert errors(result) == ["Row 2, column value: '2025-01-01T12:00:00' is not a number (use digits and a decimal "
+                              "point, e.g. 1234.5)"]
+
+
+def test_a_large_valid_file_streams_with_flat_memory(partners):
+    """Rows flow from the reader into the staging table: Python keeps no per-row state (the previews are capped)."""
+    import tracemalloc
+
+    factories.PartnerFactory.create_batch(1, code="Q1", assigned_to=None)
+    small = HEADER + "".join(f"P1,revenue,{2000 + m // 12}-{m % 12 + 1:02d},{m}\n" for m in range(300))
+    large = HEADER + "".join(f"P{1 + i % 3},revenue,{1000 + i // 36}-{i // 3 % 12 + 1:02d},{i}\n" for i in range(12_000))
+
+    def peak(content):
+        data = io.BytesIO(content.encode())
+        tracemalloc.start()
+        result = import_period_values(file=data, file_name="x.csv", kind="achievements", dry_run=True)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert result.ok, errors(result)[:3]
+        return top
+
+    assert peak(large) < peak(small) + 2_000_000  # 40× the rows, about the same peak
+
+
+# After the upload ---------------------------------------------------------------------------------------------------
+
+
+def test_an_applied_achievement_upload_applies_the_inactivity_rules_after_commit(
+    partners, django_capture_on_commit_callbacks
+):
+    """New figures can break the business rule: the tagging task is enqueued once the upload commits (and runs in
+    process when Celery is eager, as with `make run` without Redis)."""
+    from business.models import InactivityRule
+    from prm.celery import app
+
+    last_month = (date.today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    rule = InactivityRule.load()
+    rule.engagement_enabled, rule.business_enabled, rule.business_minimum = False, True, Decimal("1000")
+    rule.save()
+    Partner.objects.update(created_at=timezone.now() - timedelta(days=400))
+    content = HEADER + f"P1,revenue,{last_month:%Y-%m},50\nP2,revenue,{last_month:%Y-%m},5000\nP3,revenue,{last_month:%Y-%m},5000\n"
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            assert run(content).ok
+        assert len(callbacks) == 1
+    finally:
+        app.conf.task_always_eager = eager
+    assert dict(Partner.objects.values_list("code", "status")) == {"P1": "inactive", "P2": "active", "P3": "active"}
+    # A dry run, or an upload that changes nothing, enqueues nothing.
+    with django_capture_on_commit_callbacks() as callbacks:
+        run(content, dry_run=True)
+        run(content)
+    assert callbacks == []
