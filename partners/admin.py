@@ -1,6 +1,7 @@
 """Admin of the partners app. Every write goes through partners.services; history rows are read-only."""
 
 from django.contrib import admin
+from django.db import models
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -112,6 +113,7 @@ class PartnerAdmin(ExportMixin, admin.ModelAdmin):
     inlines = [ContactPointInline, LocationInline, StatusChangeInline, CodeChangeInline]
     actions = ["mark_active", "mark_inactive", "hand_status_to_rules"]
     show_full_result_count = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a typed "example.com" is https
 
     def save_model(self, request, obj, form, change):
         values = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
