@@ -5,9 +5,10 @@ from datetime import date
 
 from business.models import Frequency
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# ASCII digits only: \d also matches other scripts' digits (２０２６), which int() would then accept.
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_QUARTER = re.compile(r"^([0-9]{4})-[Qq]([1-4])$")
+_DAY = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 
 class PeriodError(ValueError):
@@ -51,6 +52,8 @@ def parse(text, frequency):
     Raises PeriodError with a message fit for a user when the text is not a period of that frequency.
     """
     text = (text or "").strip()
+    if text[:4] == "0000":
+        raise PeriodError(f"{text!r} has no year 0")
     if m := _QUARTER.match(text):
         if frequency != Frequency.QUARTERLY:
             raise PeriodError(f"{text!r} is a quarter but the parameter is monthly (use YYYY-MM)")
