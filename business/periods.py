@@ -52,26 +52,28 @@ def parse(text, frequency):
     Raises PeriodError with a message fit for a user when the text is not a period of that frequency.
     """
     text = (text or "").strip()
-    if text[:4] == "0000":
-        raise PeriodError(f"{text!r} has no year 0")
     if m := _QUARTER.match(text):
         if frequency != Frequency.QUARTERLY:
             raise PeriodError(f"{text!r} is a quarter but the parameter is monthly (use YYYY-MM)")
-        return date(int(m[1]), 3 * (int(m[2]) - 1) + 1, 1)
+        return _date(text, int(m[1]), 3 * (int(m[2]) - 1) + 1, 1)
     if m := _MONTH.match(text):
         month = int(m[2])
         if not 1 <= month <= 12:
             raise PeriodError(f"{text!r} has no month {month}")
         if frequency == Frequency.QUARTERLY:
             raise PeriodError(f"{text!r} is a month but the parameter is quarterly (use YYYY-Qn)")
-        return date(int(m[1]), month, 1)
+        return _date(text, int(m[1]), month, 1)
     if m := _DAY.match(text):
-        try:
-            day = date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            raise PeriodError(f"{text!r} is not a date") from None
+        day = _date(text, int(m[1]), int(m[2]), int(m[3]))
         if day != period_start(day, frequency):
             kind = "quarter" if frequency == Frequency.QUARTERLY else "month"
             raise PeriodError(f"{text!r} is not the first day of a {kind}")
         return day
     raise PeriodError(f"{text!r} is not a period (use YYYY-MM, YYYY-Qn or the period's first day YYYY-MM-DD)")
+
+
+def _date(text, year, month, day):
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise PeriodError(f"{text!r} is not a date (years 1 to 9999)") from None

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from business import periods
 
 
-@pytest.mark.parametrize("text", ["２０２６-０１", "٢٠٢٦-01", "0000-01", "0000-Q1", "0000-01-01", "2026-13", "2026-00",
+@pytest.mark.parametrize("text", ["２０２６-０１", "٢٠٢٦-01", "0000-01", "0000-01-01", "2026-13", "2026-00",
                                   "2026-02-30", "2026-Q0", "2026-Q5", "", "2026", "2026-1", " 2026-01-02 "])
 def test_malformed_periods_are_errors(text):
     with pytest.raises(periods.PeriodError):
