@@ -1,10 +1,14 @@
 from django.contrib import admin
 
 from activities.models import Activity
+from prm.admin import ReadOnlyAdminMixin
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: every change must keep the partner's engagement dates in step, which the partner pages do through
+    activities.services (an add or delete here would leave last/next engagement stale)."""
+
     list_display = ["start_at", "partner", "kind", "mode", "status", "owner", "duration_minutes"]
     list_filter = ["mode", "status", "kind"]
     list_select_related = ["partner", "owner"]
@@ -13,14 +17,3 @@ class ActivityAdmin(admin.ModelAdmin):
     date_hierarchy = "start_at"
     show_full_result_count = False
     readonly_fields = ["completed_at", "closed_by", "created_at", "updated_at"]
-
-    # Read-only: every change must keep the partner's engagement dates in step, which the partner pages do through
-    # activities.services. (An add or delete here would leave last/next engagement stale.)
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

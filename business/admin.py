@@ -4,6 +4,7 @@ from business import admin_rules  # noqa: F401  (registers the inactivity-rules 
 from business.admin_views import ServiceImportMixin
 from business.models import Achievement, Parameter, Target, UploadBatch
 from business.resources import AchievementResource, TargetResource
+from prm.admin import ReadOnlyAdminMixin
 
 
 @admin.register(Parameter)
@@ -22,7 +23,7 @@ class ParameterAdmin(admin.ModelAdmin):
         return obj is None or not obj.is_system
 
 
-class PeriodValueAdmin(ServiceImportMixin, admin.ModelAdmin):
+class PeriodValueAdmin(ReadOnlyAdminMixin, ServiceImportMixin, admin.ModelAdmin):
     """Targets and achievements: changelist, upload (import with preview, through business.imports) and export
     (formula-safe). Rows are written by the import, the metrics and the partner form's targets, never edited here:
     an edit here would bypass provenance (source, upload batch)."""
@@ -34,15 +35,6 @@ class PeriodValueAdmin(ServiceImportMixin, admin.ModelAdmin):
     raw_id_fields = ["partner", "upload_batch"]
     date_hierarchy = "period_start"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Target)
@@ -61,7 +53,9 @@ class AchievementAdmin(PeriodValueAdmin):
 
 
 @admin.register(UploadBatch)
-class UploadBatchAdmin(admin.ModelAdmin):
+class UploadBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """An audit trail: written by the import service only, never added, changed or deleted here."""
+
     list_display = [
         "created_at", "kind", "status", "file_name", "uploaded_by",
         "rows_total", "rows_created", "rows_updated", "rows_unchanged",
@@ -69,13 +63,3 @@ class UploadBatchAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["uploaded_by"]
     readonly_fields = [f.name for f in UploadBatch._meta.fields]
-
-    # An audit trail: written by the import service only, never added, changed or deleted here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

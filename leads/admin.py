@@ -3,17 +3,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from leads.models import Customer, Lead, LeadStageChange
 from leads.services import EDITABLE_FIELDS, lead_convert, lead_create, lead_lose, lead_update
+from prm.admin import ReadOnlyAdminMixin
 
 
-class LeadStageChangeInline(admin.TabularInline):
+class LeadStageChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = LeadStageChange
     extra = 0
-    can_delete = False
     fields = ["changed_at", "from_stage", "to_stage", "changed_by"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Lead)
@@ -67,7 +63,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: customers are created by converting a lead (leads.services.lead_convert)."""
 
     list_display = ["name", "company", "partner", "assigned_to", "created_at"]
@@ -75,12 +71,3 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["name", "company", "email", "partner__name"]
     raw_id_fields = ["lead", "partner", "assigned_to"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -16,6 +16,7 @@ from partners.services import (
     partners_hand_to_rules,
     tier_save,
 )
+from prm.admin import ReadOnlyAdminMixin
 
 
 @admin.register(Tier)
@@ -35,17 +36,10 @@ class ProfileFieldAdmin(admin.ModelAdmin):
     list_editable = ["order"]
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Rows edited elsewhere (the partner page) or history: shown, never changed here."""
 
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ContactPointInline(ReadOnlyInline):
@@ -150,19 +144,10 @@ class PartnerAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["changed_at", "partner", "from_status", "to_status", "set_by", "reason", "changed_by"]
     list_filter = ["set_by", "to_status"]
     list_select_related = ["partner", "changed_by"]
     search_fields = ["partner__name", "partner__code"]
     date_hierarchy = "changed_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
