@@ -149,7 +149,7 @@ def current_completion_for_partners(partner_ids: Iterable[int], *, today: date |
         parameter__frequency=Frequency.QUARTERLY, period_start=periods.period_start(today, Frequency.QUARTERLY))
     achieved = Achievement.objects.filter(
         partner_id=OuterRef("partner_id"), parameter_id=OuterRef("parameter_id"), period_start=OuterRef("period_start")
-    ).values("value")[:1]
+    ).order_by().values("value")[:1]  # order_by(): the model's default ordering would join partner and parameter
     rows = (
         Target.objects.filter(this_period, partner_id__in=partner_ids, parameter__is_active=True, value__gt=0)
         .annotate(achieved=Coalesce(Subquery(achieved), Value(ZERO), output_field=DecimalField()))

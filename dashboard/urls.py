@@ -9,6 +9,7 @@ app_name = "partners"
 urlpatterns = [
     path("", views.partner_list, name="list"),
     path("new/", views.partner_create, name="create"),
+    path("assignees/", views.assignee_suggestions, name="assignees"),
     path("<int:pk>/", views.partner_detail, name="detail"),
     path("<int:pk>/edit/", views.partner_edit, name="edit"),
 ]

@@ -4,9 +4,13 @@ selectors: partners (visibility included), activities, leads and business each s
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from activities.selectors import partner_activities
@@ -15,9 +19,10 @@ from business.services import partner_profile_save
 from dashboard.forms import PartnerEditForms
 from leads.selectors import partner_leads_and_customers
 from partners.selectors import (
+    assignee_options,
     partner_get_for_user,
     partner_list_filter,
-    partner_list_rows,
+    partner_list_page,
     partner_page,
     user_sees_all_partners,
 )
@@ -30,22 +35,55 @@ CONCURRENT_EDIT = "Someone else changed this partner's contacts or locations at 
 @require_http_methods(["GET", "HEAD"])
 def partner_list(request):
     filterset = partner_list_filter(user=request.user, data=request.GET)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    partners = partner_list_rows(page.object_list)  # one query: the page's rows with primary contacts and location
-    completion = current_completion_for_partners([partner.pk for partner in partners])
-    for partner in partners:
+    page = partner_list_page(filterset=filterset, page=request.GET.get("page"), per_page=PAGE_SIZE)
+    completion = current_completion_for_partners([partner.pk for partner in page.rows])
+    for partner in page.rows:
         partner.completion = completion.get(partner.pk)
     return render(
         request,
         "partners/partner_list.html",
         {
             "filterset": filterset,
+            "filter_fields": filter_fields_html(filterset.form, filtered=filterset.is_filtered),
             "page": page,
-            "partners": partners,
+            "partners": page.rows,
             "sees_all": user_sees_all_partners(request.user),
-            "filters_active": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
+            "filters_active": filterset.is_filtered or bool(filterset.form.errors),
         },
     )
+
+
+_FILTER_FIELDS_CACHE: dict[tuple, str] = {}
+
+
+def filter_fields_html(form, *, filtered: bool) -> str:
+    """The list's filter fields. On most requests no filter is set and that HTML depends only on the tiers (the
+    choices) and on whether the user has the "Assigned to" filter: it is rendered once per process per such key
+    (a renamed tier makes a new key) instead of on every request, inside a panel that is usually closed."""
+    if "assigned_to" in form.fields:
+        form.fields["assigned_to"].widget.attrs["data-options-url"] = reverse("partners:assignees")
+    if filtered or form.errors:
+        return mark_safe(render_to_string("partners/_filter_fields.html", {"form": form}))  # noqa: S308 (autoescaped)
+    key = (tuple(form.fields["tier"].choices), "assigned_to" in form.fields)
+    if key not in _FILTER_FIELDS_CACHE:
+        if len(_FILTER_FIELDS_CACHE) > 32:
+            _FILTER_FIELDS_CACHE.clear()
+        html = render_to_string("partners/_filter_fields.html", {"form": form})  # autoescaped by Jinja2
+        _FILTER_FIELDS_CACHE[key] = mark_safe(html)  # noqa: S308
+    return _FILTER_FIELDS_CACHE[key]
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def assignee_suggestions(request):
+    """The "Assigned to" filter's suggestions, loaded by the list's script when the field is first used (managers
+    only; a rep's list has no such filter: 404)."""
+    if not user_sees_all_partners(request.user):
+        raise Http404
+    options = [{"value": username, "label": name or username} for username, name in assignee_options()]
+    response = JsonResponse({"options": options})
+    patch_cache_control(response, private=True, max_age=300)
+    return response
 
 
 @login_required

@@ -7,11 +7,13 @@ from datetime import datetime, time
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Lower
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 
-from partners.models import ContactPoint, Partner, Tier
+from partners import search
+from partners.models import Partner, Tier
 
 # Public sort keys (the ``sort`` URL parameter) → model fields. Each sort ends with ``id`` as a tie-breaker, so the
 # order is total and matches the (…, id) indexes on Partner (keyset-friendly).
@@ -36,24 +38,6 @@ class PartnerOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, tie_breaker)
 
 
-class DatalistTextInput(forms.TextInput):
-    """A text input with a ``<datalist>`` of suggestions (browsers filter it as one types).
-
-    ``options`` are (value, label) pairs, joined with ``format_html_join``: hundreds of options cost about a
-    millisecond, where a ``<select>`` rendered through Django's template-based widget renderer costs tens.
-    """
-
-    def __init__(self, attrs=None, options=()):
-        super().__init__(attrs)
-        self.options = options
-
-    def render(self, name, value, attrs=None, renderer=None):
-        list_id = f"{(attrs or {}).get('id') or name}-options"
-        html = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
-        options = format_html_join("", '<option value="{}">{}</option>', self.options)
-        return html + format_html('<datalist id="{}">{}</datalist>', list_id, options)
-
-
 class PartnerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
@@ -63,11 +47,15 @@ class PartnerFilter(django_filters.FilterSet):
     # The tiers' choices are set per request from one query (see __init__), which also validates ``?tier=``.
     tier = django_filters.ChoiceFilter(field_name="tier_id", label="Tier", choices=(), empty_label="Any tier")
     status = django_filters.ChoiceFilter(choices=Partner.Status.choices, label="State", empty_label="Any state")
-    # Managers only: a username (``?assigned_to=<username>``), typed or picked from the suggestions.
+    # Managers only: a username or full name (``?assigned_to=rep1``), typed or picked from suggestions that the page's
+    # script loads from ``partners:assignees`` when the field is first used (hundreds of options are not rendered
+    # into every list page).
     assigned_to = django_filters.CharFilter(
         method="filter_assigned_to",
         label="Assigned to",
-        widget=DatalistTextInput(attrs={"placeholder": "Anyone (type a name)", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={
+            "placeholder": "Anyone (type a name)", "autocomplete": "off", "list": "assignee-options",
+        }),
     )
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput
@@ -83,57 +71,48 @@ class PartnerFilter(django_filters.FilterSet):
         model = Partner
         fields = ["q", "tier", "status", "assigned_to", "overdue", "not_engaged_since"]
 
-    def __init__(self, data=None, queryset=None, *, assignee_options=None, **kwargs):
-        """``assignee_options``: (username, full name or "") pairs for a manager's "Assigned to" filter; None hides
-        the filter (reps). Build it through ``partners.selectors.partner_list_filter``, which passes them."""
+    def __init__(self, data=None, queryset=None, *, user, sees_all, **kwargs):
+        """``user``: whose list it is (``queryset`` is already what they may see); ``sees_all``: a manager's list,
+        with the "Assigned to" filter. Build it through ``partners.selectors.partner_list_filter``."""
         super().__init__(data, queryset=queryset, **kwargs)
+        self.user = user
         self.filters["tier"].extra["choices"] = [(tier.pk, tier.name) for tier in Tier.objects.order_by("rank")]
-        self.assignee_options = []  # (username, full name or username)
-        if assignee_options is not None:
-            self.assignee_options = [(username, name or username) for username, name in assignee_options]
-            self.filters["assigned_to"].extra["widget"] = DatalistTextInput(
-                attrs=self.filters["assigned_to"].extra["widget"].attrs, options=self.assignee_options
-            )
-        else:
+        if not sees_all:
             del self.filters["assigned_to"]
 
+    @property
+    def is_filtered(self) -> bool:
+        """Whether any filter narrows the list (sorting does not)."""
+        return any(value not in (None, "", False) for name, value in self.form.cleaned_data.items() if name != "sort")
+
     def filter_queryset(self, queryset):
-        """As django-filter's, but the search goes last: its UNION's branches then start from the result of all the
-        other conditions (visibility, tier, state…), see ``filter_search``."""
+        """As django-filter's, but the search goes last, after the conditions its indexes can combine with."""
         cleaned = self.form.cleaned_data
         for name in sorted(cleaned, key=lambda name: name == "q"):
             queryset = self.filters[name].filter(queryset, cleaned[name])
         return queryset
 
     def filter_search(self, queryset, name, value):
-        """Name or code (contains), or any contact point's value (phone, email…) containing ``value``.
-
-        A UNION of three lookups rather than an OR, which would make PostgreSQL test every partner. Each branch
-        starts from ``queryset`` (what the user may see, already filtered), so PostgreSQL picks per branch: a rep's
-        few hundred partners are tested one by one (milliseconds), the whole table goes through the trigram GIN
-        indexes of partners/migrations/0004. When nothing restricts ``queryset`` (a manager's unfiltered list), the
-        contact branch reads contact points alone, without a join back to every partner.
-        """
-        value = value.strip()
-        if not value:
+        """Name, code or any contact value (phone, email…) containing ``value``, any case; a phone number typed with
+        spaces or dashes matches however it was stored. One ``LIKE`` on the partner's search document
+        (partners/search.py), served by its trigram index or checked row by row on a rep's few partners, whichever
+        PostgreSQL finds cheaper."""
+        term = search.search_term(value)
+        if not term:
             return queryset
-        base = queryset.order_by().values("pk")
-        if queryset.query.has_filters():
-            contacts = base.filter(Exists(ContactPoint.objects.filter(partner=OuterRef("pk"), value__icontains=value)))
-        else:
-            contacts = ContactPoint.objects.filter(value__icontains=value).order_by().values("partner_id")
-        matches = base.filter(name__icontains=value).union(base.filter(code__icontains=value), contacts)
-        return queryset.filter(pk__in=matches)
+        return queryset.filter(search_document__contains=Lower(Value(term)))
 
     def filter_assigned_to(self, queryset, name, value):
-        """Partners assigned to the user with this username (any user, also one no longer active), or to the
-        assignable users with this full name as the suggestions show it (any case)."""
-        value = value.strip()
+        """Partners assigned to the user with this username (any user, also one no longer active) or this full name
+        as the suggestions show it (any case)."""
+        value = " ".join(value.split())
         if not value:
             return queryset
-        usernames = {value}
-        usernames.update(username for username, label in self.assignee_options if label.casefold() == value.casefold())
-        return queryset.filter(assigned_to__username__in=sorted(usernames))
+        named = (
+            get_user_model().objects.annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+            .filter(full_name__iexact=value).values("pk")
+        )
+        return queryset.filter(Q(assigned_to__username=value) | Q(assigned_to__in=named))
 
     def filter_overdue(self, queryset, name, value):
         """Partners whose tier's engagement frequency has run out (uses the engagement_due_at index)."""

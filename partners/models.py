@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -84,6 +85,9 @@ class Partner(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Lower-cased name, code and contact values (phones also as digits), kept by partners.services; see
+    # partners/search.py. One trigram index on it serves the list's search.
+    search_document = models.TextField(default="", blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "id"]
@@ -97,6 +101,7 @@ class Partner(models.Model):
             models.Index(fields=["assigned_to", "engagement_due_at"], name="partner_assignee_due_idx"),
             models.Index(fields=["tier", "status"], name="partner_tier_status_idx"),
             models.Index(fields=["status", "name"], name="partner_status_name_idx"),
+            GinIndex(fields=["search_document"], opclasses=["gin_trgm_ops"], name="partner_search_trgm_idx"),
         ]
 
     def __str__(self):

@@ -3,14 +3,19 @@
 Query budgets are part of each function's contract (its docstring) and asserted in tests/partners.
 """
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import JSONField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
 from partners.contacts import QUICK_ACTION_KINDS
 from partners.filters import PartnerFilter
-from partners.models import ContactPoint, Location, Partner, ProfileField, StatusChange
+from partners.models import Location, Partner, ProfileField, StatusChange
 from partners.roles import MANAGER, SALES_REP
 
 VIEW_ALL_PERMISSION = "partners.view_all_partners"
@@ -66,17 +71,14 @@ def partner_get_for_user(user: AbstractBaseUser, pk: int, *, for_update: bool = 
 def partner_list_filter(*, user: AbstractBaseUser, data: dict | None = None) -> PartnerFilter:
     """The partner list's FilterSet, bound to ``data`` (e.g. ``request.GET``) and scoped to what ``user`` may see.
 
-    Its ``.qs`` is filtered and sorted (always ending with ``id``) and selects tier and assigned_to. It is what to
-    count and slice for a page; ``partner_list_rows`` then reads the page's rows with their quick-action data.
-    Queries to build it: the visibility check (once per request, see ``user_sees_all_partners``), the tiers, and for
-    managers the assignee suggestions.
+    Its ``.qs`` is filtered and sorted (always ending with ``id``): what ``partner_list_page`` pages. Queries to build
+    it: the visibility check (once per request, see ``user_sees_all_partners``) and the tiers (the filter's choices).
     """
-    queryset = partner_visible_to(user).select_related("tier", "assigned_to")
-    sees_all = user_sees_all_partners(user)
     return PartnerFilter(
         data if data is not None else {},
-        queryset=queryset,
-        assignee_options=assignee_options() if sees_all else None,
+        queryset=partner_visible_to(user),
+        user=user,
+        sees_all=user_sees_all_partners(user),
     )
 
 
@@ -85,37 +87,138 @@ def partner_list(*, user: AbstractBaseUser, data: dict | None = None) -> QuerySe
     return partner_list_filter(user=user, data=data).qs
 
 
-LIST_LOCATION_FIELDS = ("label", "address", "latitude", "longitude")
+MAX_PAGE = 10_000_000  # a bigger ?page= is treated as this one (its OFFSET would overflow PostgreSQL's bigint)
+COUNT_CAP = 1_000  # a list's count stops here: "1,000+ partners" (counting 80k search matches costs more than the page)
+
+# The page's rows, with what the quick actions need of their primary contact points and location, read by one query:
+# two correlated one-row subqueries per page row (the one-primary-per-(partner, kind) unique indexes serve them).
+_PRIMARY_CONTACTS = RawSQL(
+    "SELECT jsonb_object_agg(c.kind, c.value) FROM partners_contactpoint c"
+    " WHERE c.partner_id = partners_partner.id AND c.is_primary AND c.kind = ANY(%s)",
+    [list(QUICK_ACTION_KINDS)],
+    output_field=JSONField(),
+)
+_PRIMARY_LOCATION = RawSQL(
+    "SELECT jsonb_build_object('label', l.label, 'address', l.address, 'latitude', l.latitude::text,"
+    " 'longitude', l.longitude::text) FROM partners_location l"
+    " WHERE l.partner_id = partners_partner.id AND l.is_primary LIMIT 1",
+    [],
+    output_field=JSONField(),
+)
 
 
-def partner_list_rows(page_queryset: QuerySet[Partner]) -> list[Partner]:
-    """The rows of one page of the partner list, in one query, in the page's order.
+@dataclass
+class ListPage:
+    """One page of the partner list. ``count`` is exact up to ``COUNT_CAP``; above it ``count_capped`` says "more
+    than ``COUNT_CAP``", or, for an unfiltered list of every partner, ``count_estimated`` says ``count`` is the
+    planner's estimate of the table's size (labelled "about")."""
 
-    ``page_queryset`` is a slice of ``partner_list_filter(...).qs`` (e.g. a Paginator page's ``object_list``). Each
-    partner comes with its tier and assigned_to (JOINs), ``primary_contacts`` (``{kind: value}`` of its primary
-    contact points of the kinds the quick actions use, ``partners.contacts.QUICK_ACTION_KINDS``) and
-    ``primary_location`` (an unsaved Location with the primary location's fields, or None), read with one-row
-    subqueries on the one-primary-per-(partner, kind) unique indexes. The rows are read by id (``id IN (the page's
-    ids)``), so the subqueries run for the page's rows only, not for every row an OFFSET skips.
+    rows: list[Partner]
+    number: int
+    per_page: int
+    count: int
+    count_capped: bool = False
+    count_estimated: bool = False
+    has_next: bool = False
+
+    @property
+    def count_exact(self) -> bool:
+        return not (self.count_capped or self.count_estimated)
+
+    @property
+    def num_pages(self) -> int | None:
+        """Known only when the count is exact."""
+        return max(1, -(-self.count // self.per_page)) if self.count_exact else None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.rows else 0
+
+
+def partner_list_page(*, filterset: PartnerFilter, page: object, per_page: int, cap: int = COUNT_CAP) -> ListPage:
+    """Page ``page`` (a 1-based number or the raw ``?page=`` value; anything else is page 1) of ``filterset.qs``.
+
+    Two queries: the ids of the first ``cap + 1`` matches in the list's order (an index-only walk for the
+    unfiltered sorts, the trigram index or the filters' indexes otherwise), which gives the count and the page's ids at
+    once; then the page's rows (``partner_list_rows``). A page beyond ``cap`` reads its ids with an OFFSET instead
+    (its count is exact when it is the last page). A page number past the end shows the last page (or, past the end
+    beyond ``cap``, where the last page is unknown, the first). For a manager's unfiltered list over ``cap``
+    partners, a third, sub-millisecond query reads the planner's row estimate for the "about N partners" label.
     """
-    contacts = ContactPoint.objects.filter(partner=OuterRef("pk"), is_primary=True).order_by()
-    location = Location.objects.filter(partner=OuterRef("pk"), is_primary=True).order_by()
-    columns = {f"primary_{kind}": Subquery(contacts.filter(kind=kind).values("value")[:1]) for kind in QUICK_ACTION_KINDS}
-    columns.update({f"location_{name}": Subquery(location.values(name)[:1]) for name in LIST_LOCATION_FIELDS})
-    rows = list(
-        Partner.objects.filter(pk__in=page_queryset.values("pk"))
+    try:
+        number = min(max(1, int(str(page))), MAX_PAGE)
+    except ValueError:
+        number = 1
+    ids_qs = filterset.qs.values_list("pk", flat=True)
+    offset = (number - 1) * per_page
+    if offset + per_page <= cap:
+        ids = list(ids_qs[: cap + 1])
+        count, capped = min(len(ids), cap), len(ids) > cap
+        if offset >= len(ids) and ids:  # past the end: the last page
+            number = -(-len(ids) // per_page)
+            offset = (number - 1) * per_page
+        page_ids, has_next = ids[offset : offset + per_page], len(ids) > offset + per_page
+    else:
+        page_ids = list(ids_qs[offset : offset + per_page + 1])
+        if not page_ids:
+            return partner_list_page(filterset=filterset, page=1, per_page=per_page, cap=cap)
+        has_next = len(page_ids) > per_page
+        page_ids = page_ids[:per_page]
+        count, capped = offset + len(page_ids), has_next
+    estimated = False
+    if capped and not filterset.is_filtered and user_sees_all_partners(filterset.user):
+        count, capped, estimated = max(_estimated_partners(), count), False, True
+    return ListPage(partner_list_rows(page_ids), number, per_page, count, capped, estimated, has_next)
+
+
+def _estimated_partners() -> int:
+    """The planner's estimate of the partner table's rows (kept by ANALYZE/autovacuum), without counting them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'partners_partner'::regclass")
+        return max(0, cursor.fetchone()[0])
+
+
+def partner_list_rows(ids: list[int]) -> list[Partner]:
+    """The partners ``ids`` in that order, in one query, with tier and assigned_to (JOINs), ``primary_contacts``
+    (``{kind: value}`` of the primary contact points of the kinds the quick actions use,
+    ``partners.contacts.QUICK_ACTION_KINDS``) and ``primary_location`` (an unsaved Location with the primary
+    location's fields, or None)."""
+    if not ids:
+        return []
+    found = {
+        partner.pk: partner
+        for partner in Partner.objects.filter(pk__in=ids)
         .select_related("tier", "assigned_to")
-        .annotate(**columns)
-        .order_by(*(page_queryset.query.order_by or Partner._meta.ordering))
-    )
+        .annotate(list_contacts=_PRIMARY_CONTACTS, list_location=_PRIMARY_LOCATION)
+        .order_by()
+    }
+    rows = [found[pk] for pk in ids if pk in found]
     for partner in rows:
-        values = {kind: getattr(partner, f"primary_{kind}") for kind in QUICK_ACTION_KINDS}
-        partner.primary_contacts = {kind: value for kind, value in values.items() if value}
+        partner.primary_contacts = partner.list_contacts or {}
+        location = partner.list_location
         partner.primary_location = None
-        if partner.location_address is not None:  # address is NOT NULL: None means no primary location
-            fields = {name: getattr(partner, f"location_{name}") for name in LIST_LOCATION_FIELDS}
-            partner.primary_location = Location(partner=partner, is_primary=True, **fields)
+        if location is not None:
+            partner.primary_location = Location(
+                partner=partner, is_primary=True, label=location["label"], address=location["address"],
+                latitude=_decimal(location["latitude"]), longitude=_decimal(location["longitude"]),
+            )
     return rows
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 # --- Partner page -----------------------------------------------------------------------------------------------------

@@ -62,7 +62,20 @@ MIDDLEWARE = [
 ROOT_URLCONF = "prm.urls"
 WSGI_APPLICATION = "prm.wsgi.application"
 
+# The app's pages: Jinja2 (jinja2/, prm/jinja2.py says why). The admin and third-party apps: Django's templates.
 TEMPLATES = [
+    {
+        "BACKEND": "prm.jinja2.Jinja2Backend",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "prm.jinja2.environment",
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -76,6 +89,8 @@ TEMPLATES = [
         },
     },
 ]
+
+JINJA2_HELPERS = ["partners.templating"]  # modules with GLOBALS/FILTERS for the pages' templates (prm/jinja2.py)
 
 # DATABASE_URL, e.g. postgres://prm:prm@127.0.0.1:5432/prm. Absent: the embedded PostgreSQL of this checkout
 # (prm/embedded.py), started on first use. PostgreSQL is the only database this project runs on.

@@ -14,7 +14,7 @@ from business.models import Achievement, Parameter, Target
 from leads.models import Lead
 from partners.models import ContactPoint, Location, Partner, Tier
 from partners.roles import MANAGER, SALES_REP
-from partners.services import partner_engagement_set
+from partners.services import partner_engagement_set, partners_search_refresh
 
 User = get_user_model()
 PASSWORD = "demo-pass-123"
@@ -74,15 +74,28 @@ class PartnerFactory(factory.django.DjangoModelFactory):
                 partner=partner, last_engaged_at=partner.last_engaged_at, next_engagement_at=partner.next_engagement_at
             )
 
+    @factory.post_generation
+    def search_document(partner, create, extracted, **kwargs):
+        """Searchable like a partner saved through the services."""
+        if create:
+            partners_search_refresh(partner_ids=[partner.pk])
+
 
 class ContactPointFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ContactPoint
+        skip_postgeneration_save = True
 
     partner = factory.SubFactory(PartnerFactory)
     kind = ContactPoint.Kind.MOBILE
     value = factory.Sequence(lambda n: f"+9198{n:08d}")
     is_primary = False
+
+    @factory.post_generation
+    def search_document(contact, create, extracted, **kwargs):
+        """The partner's search document includes its contact values, as partners.services keeps it."""
+        if create:
+            partners_search_refresh(partner_ids=[contact.partner_id])
 
 
 class LocationFactory(factory.django.DjangoModelFactory):

@@ -12,3 +12,23 @@ document.addEventListener("click", function (event) {
   fieldset.querySelector(".formset-rows").insertAdjacentHTML("beforeend", html);
   total.value = String(index + 1);
 });
+
+// Suggestions for an input with data-options-url (e.g. the partner list's "Assigned to"): fetched once, when the
+// field is first focused, into its <datalist>. Without JavaScript the field still takes a typed username or name.
+document.addEventListener("focusin", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches("input[data-options-url]") || input.dataset.optionsLoaded) return;
+  input.dataset.optionsLoaded = "1";
+  var list = document.getElementById(input.getAttribute("list"));
+  fetch(input.dataset.optionsUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    .then(function (response) { return response.ok ? response.json() : {options: []}; })
+    .then(function (data) {
+      data.options.forEach(function (option) {
+        var element = document.createElement("option");
+        element.value = option.value;
+        element.textContent = option.label;
+        list.appendChild(element);
+      });
+    })
+    .catch(function () { delete input.dataset.optionsLoaded; });
+});

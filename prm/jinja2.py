@@ -1,0 +1,62 @@
+"""The Jinja2 environment of the app's pages (templates in ``jinja2/``; the admin keeps Django's template language).
+
+Why Jinja2: the partner list and page are rendered on every request, and Django's template language spent more than
+half of their CPU there (~20 ms of a 38 ms list request, docs/benchmarks.md); Jinja2 compiles templates to Python
+and renders the same rows in a fraction of that. Formatting lives in one place, ``prm.formats``, registered here.
+
+The backend also sends Django's ``template_rendered`` signal, which Django's test client listens to, so tests keep
+``response.context`` and ``response.templates`` (Django's own Jinja2 backend does not send it). Apps register their
+template helpers in ``settings.JINJA2_HELPERS``: modules with ``GLOBALS`` and ``FILTERS`` dicts, loaded by name
+like Django's template tag libraries, so this layer-0 module imports no app.
+"""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.template.backends.jinja2 import Jinja2, Template
+from django.templatetags.static import static
+from django.test.signals import template_rendered
+from django.urls import reverse
+from django.utils.html import json_script
+
+from jinja2 import Environment
+from prm import formats
+
+
+def url(name: str, *args: object, **kwargs: object) -> str:
+    """``{{ url('partners:detail', partner.pk) }}``: Django's ``reverse``."""
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def environment(**options: object) -> Environment:
+    env = Environment(**options)  # noqa: S701 (autoescape is on: Django's backend sets it)
+    env.globals.update(static=static, url=url)
+    env.filters.update(json_script=json_script, **formats.FILTERS)
+    for path in getattr(settings, "JINJA2_HELPERS", ()):
+        module = import_module(path)
+        env.globals.update(getattr(module, "GLOBALS", {}))
+        env.filters.update(getattr(module, "FILTERS", {}))
+    return env
+
+
+class _SignallingTemplate(Template):
+    def render(self, context=None, request=None):
+        # Before rendering, as Django's own instrumented templates do: the page's context comes before the contexts of
+        # the widget templates rendered inside it.
+        template_rendered.send(sender=self, template=self, context=context or {})
+        return super().render(context, request)
+
+    @property
+    def name(self) -> str:
+        return self.template.name
+
+
+class Jinja2Backend(Jinja2):
+    """Django's Jinja2 backend whose templates send ``template_rendered`` (see the module docstring)."""
+
+    def get_template(self, template_name):
+        template = super().get_template(template_name)
+        return _SignallingTemplate(template.template, self)
+
+    def from_string(self, template_code):
+        return _SignallingTemplate(self.env.from_string(template_code), self)
