@@ -47,25 +47,26 @@ def partner_business_context(
     current = {p.pk: periods.period_start(today, p.frequency) for p in parameters}
     previous = {p.pk: periods.shift(current[p.pk], p.frequency, -1) for p in parameters}
     by_code = {p.code: p for p in parameters}
+    by_id = {p.pk: p for p in parameters}
     trend_parameter = by_code.get(parameter_code)
     trend_starts = []
 
-    wanted = Q()
-    for p in parameters:
-        wanted |= Q(parameter_id=p.pk, period_start__in=[previous[p.pk], current[p.pk]])
+    # Which (parameter, period) rows are needed: this and the previous period of each parameter, and the trend's
+    # window. They are read with one simple range condition (a few dozen rows more than needed at most) rather than
+    # an OR per parameter: building and compiling that OR cost more CPU than the rows it saved.
     if trend_parameter is None:
         # No (valid) choice: the trend shows the first parameter that has something this period, else the first one.
         # Its periods are fetched for every parameter's trend window, so the choice costs no extra query.
         trend_window = {p.pk: periods.last_periods(p.frequency, trend_periods, today) for p in parameters}
-        for p in parameters:
-            wanted |= Q(parameter_id=p.pk, period_start__gte=trend_window[p.pk][0], period_start__lte=current[p.pk])
+        earliest = min([*previous.values(), *(window[0] for window in trend_window.values())])
     else:
         trend_starts = periods.last_periods(trend_parameter.frequency, trend_periods, today)
-        wanted |= Q(parameter_id=trend_parameter.pk, period_start__gte=trend_starts[0],
-                    period_start__lte=current[trend_parameter.pk])
+        earliest = min([*previous.values(), trend_starts[0]])
+    wanted = Q(partner_id=partner.pk, parameter_id__in=list(by_id), period_start__gte=earliest,
+               period_start__lte=max(current.values()))
 
-    targets = _values_by_key(Target.objects.filter(wanted, partner_id=partner.pk))
-    generated = _values_by_key(Achievement.objects.filter(wanted, partner_id=partner.pk))
+    targets = _values_by_key(Target.objects.filter(wanted))
+    generated = _values_by_key(Achievement.objects.filter(wanted))
 
     card = []
     for p in parameters:
@@ -101,7 +102,8 @@ def _trend_figure(parameter, starts, targets, generated):
 
 
 def _values_by_key(queryset):
-    return {(pid, start): value for pid, start, value in queryset.values_list("parameter_id", "period_start", "value")}
+    rows = queryset.order_by().values_list("parameter_id", "period_start", "value")
+    return {(pid, start): value for pid, start, value in rows}
 
 
 def _generated(parameter, generated, key):
