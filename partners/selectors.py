@@ -179,11 +179,11 @@ def partner_list_page(*, filterset: PartnerFilter, page: object, per_page: int, 
         count, capped = offset + len(page_ids), has_next
     estimated = False
     if capped and not filterset.is_filtered and user_sees_all_partners(filterset.user):
-        count, capped, estimated = max(_estimated_partners(), count), False, True
+        count, capped, estimated = max(estimated_partners(), count), False, True
     return ListPage(partner_list_rows(page_ids), number, per_page, count, capped, estimated, has_next)
 
 
-def _estimated_partners() -> int:
+def estimated_partners() -> int:
     """The planner's estimate of the partner table's rows (kept by ANALYZE/autovacuum), without counting them."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'partners_partner'::regclass")
