@@ -253,7 +253,11 @@ def partner_page(*, partner: Partner, limit: int = PAGE_LIST_LIMIT) -> dict:
     contacts = list(partner.contact_points.order_by("-is_primary", "kind", "id"))
     locations = list(partner.locations.order_by("-is_primary", "id"))
     status_history, status_history_more = capped(
-        StatusChange.objects.filter(partner=partner).select_related("changed_by").order_by("-changed_at", "-id"),
+        StatusChange.objects.filter(partner=partner)
+        .select_related("changed_by")
+        .only("partner_id", "from_status", "to_status", "reason", "set_by", "changed_at",
+              "changed_by__username", "changed_by__first_name", "changed_by__last_name")
+        .order_by("-changed_at", "-id"),
         limit,
     )
     profile = partner.profile or {}
