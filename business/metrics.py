@@ -1,8 +1,10 @@
 """Generated values of the system parameters, computed from our own leads, set-based.
 
-For one parameter and one period, one ``INSERT … SELECT … GROUP BY partner … ON CONFLICT DO UPDATE`` writes every
-partner's value, plus one ``UPDATE`` that sets stale computed rows back to zero (a lead moved to another partner or
-period). No Python loop over partners or leads: memory stays flat whatever their number.
+For the parameters that share a lead timestamp and one period, one statement (``_group_sql``): the period's leads
+grouped by partner, full-joined with the period's achievement rows, keep only what differs; an ``INSERT … ON CONFLICT
+DO UPDATE`` writes the new and changed values, and an ``UPDATE`` sets stale computed rows back to zero (a lead moved
+to another partner or period). Unchanged rows are neither locked nor rewritten, so a re-run costs reading, not
+writing. No Python loop over partners or leads: memory stays flat whatever their number.
 
 Decisions:
 - Period boundaries are local midnights in ``settings.TIME_ZONE``, computed in Python and passed as parameters.
@@ -41,7 +43,7 @@ FORMULAS = {
     Parameter.LEADS_CONVERTED: ("converted_at", "COUNT(*)"),
     Parameter.REVENUE: ("converted_at", "COALESCE(SUM(l.value), 0)"),
 }
-WORK_MEM = "64MB"  # Postgres: room for the GROUP BY hash of 100k partners without spilling to disk
+WORK_MEM = "64MB"  # Postgres, per sort/hash node: the GROUP BY and the join of a period of 1M partners stay in memory
 
 
 @dataclass
@@ -113,12 +115,14 @@ def _compute(pairs, *, wait):
         if not pg.advisory_xact_lock(METRICS_LOCK, wait=wait):
             result.skipped = True
             return result
-        pg.set_local(work_mem=WORK_MEM)
+        # JIT: these statements cost enough to trigger it, and compiling them took longer than it saved (measured).
+        pg.set_local(work_mem=WORK_MEM, jit="off")
         now = timezone.now()
         with connection.cursor() as cursor:
             for (column, frequency, start), parameters in groups.items():
                 key = f"{', '.join(p.code for p in parameters)} {periods.label(start, frequency)}"
-                result.written[key], result.zeroed[key] = _compute_group(cursor, column, parameters, start, now)
+                cursor.execute(*_group_sql(column, parameters, start, now))
+                result.written[key], result.zeroed[key] = cursor.fetchone()
     return result
 
 
@@ -131,33 +135,52 @@ def _local_midnight(day: date):
     return timezone.make_aware(datetime(day.year, day.month, day.day), timezone.get_default_timezone())
 
 
-def _compute_group(cursor, column, parameters, start, now):
-    """One INSERT … SELECT … GROUP BY … ON CONFLICT for the parameters sharing ``column`` and the period, then one
-    UPDATE for stale rows. Returns (rows inserted or changed, rows set to zero)."""
+def _group_sql(column, parameters, start, now):
+    """The one statement (and its parameters) for the parameters sharing ``column`` and the period ``start``. It
+    returns one row: (rows inserted or changed, rows set to zero).
+
+    - ``diff``: the period's leads grouped by partner, one row per parameter, full-joined with the period's
+      achievement rows of these parameters; it keeps only what must be written: new rows, changed computed values,
+      and stale computed rows (the partner has no leads in the period any more) that are not zero yet. Unchanged and
+      uploaded rows are neither locked nor rewritten, and staleness is one anti-join instead of a probe into the
+      leads per achievement row.
+    - ``written``: the new and changed rows, upserted in the unique key's order (the index inserts walk it in
+      order); ON CONFLICT still lets an upload that commits meanwhile win.
+    - ``zeroed``: the stale rows set to zero, by id. ``written`` and ``zeroed`` touch disjoint rows, so one statement
+      (one snapshot) can do both.
+    """
     begin, end = period_bounds(start, parameters[0].frequency)
-    period = start
     ids = [p.pk for p in parameters]
     aggregates = ", ".join(f"{FORMULAS[p.code][1]} AS v{n}" for n, p in enumerate(parameters))
-    pick = " ".join(f"WHEN %s THEN g.v{n}" for n in range(len(parameters)))
-    one_row_per_parameter = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS parameter_id"] * len(parameters))
-    cursor.execute(
-        f"INSERT INTO {_TABLE} (partner_id, parameter_id, period_start, value, source, upload_batch_id, updated_at)"  # noqa: S608 (names and formulas are constants)
-        f" SELECT g.partner_id, v.parameter_id, %s, CASE v.parameter_id {pick} END, 'computed', NULL, %s"
-        f" FROM (SELECT l.partner_id, {aggregates} FROM {_LEADS} l"
-        f" WHERE l.partner_id IS NOT NULL AND l.{column} >= %s AND l.{column} < %s GROUP BY l.partner_id) g"
-        f" CROSS JOIN ({one_row_per_parameter}) v"
+    one_row_per_parameter = ", ".join(f"(CAST(%s AS BIGINT), CAST(g.v{n} AS NUMERIC))" for n in range(len(parameters)))
+    sql = (
+        "WITH diff AS MATERIALIZED ("  # noqa: S608 (names and formulas are constants)
+        " SELECT COALESCE(c.partner_id, e.partner_id) AS partner_id, COALESCE(c.parameter_id, e.parameter_id)"
+        " AS parameter_id, c.value, e.id, c.partner_id IS NULL AS stale"
+        " FROM (SELECT g.partner_id, v.parameter_id, v.value FROM ("
+        f"  SELECT l.partner_id, {aggregates} FROM {_LEADS} l"
+        f"  WHERE l.partner_id IS NOT NULL AND l.{column} >= %s AND l.{column} < %s GROUP BY l.partner_id) g"
+        f"  CROSS JOIN LATERAL (VALUES {one_row_per_parameter}) v (parameter_id, value)) c"
+        " FULL JOIN (SELECT a.id, a.partner_id, a.parameter_id, a.value, a.source"
+        f"  FROM {_TABLE} a WHERE a.parameter_id = ANY(%s) AND a.period_start = %s) e"
+        " ON e.partner_id = c.partner_id AND e.parameter_id = c.parameter_id"
+        " WHERE CASE WHEN e.id IS NULL THEN TRUE"  # new
+        "  WHEN c.partner_id IS NULL THEN e.source = 'computed' AND e.value <> 0"  # stale
+        "  ELSE e.source = 'computed' AND e.value <> c.value END"  # changed
+        "), written AS ("
+        f" INSERT INTO {_TABLE} (partner_id, parameter_id, period_start, value, source, upload_batch_id, updated_at)"
+        " SELECT partner_id, parameter_id, %s, value, 'computed', NULL, %s FROM diff WHERE NOT stale"
+        " ORDER BY partner_id, parameter_id"
         " ON CONFLICT (partner_id, parameter_id, period_start) DO UPDATE"
         " SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at"
-        f" WHERE {_TABLE}.source = 'computed' AND {_TABLE}.value <> EXCLUDED.value",
-        [period, *ids, now, begin, end, *ids],
+        f" WHERE {_TABLE}.source = 'computed' AND {_TABLE}.value <> EXCLUDED.value"
+        " RETURNING 1"
+        "), zeroed AS ("
+        f" UPDATE {_TABLE} a SET value = 0, updated_at = %s"
+        # ids as an array: the planner cannot know how many rows are stale, and a join might hash the whole table
+        " WHERE a.id = ANY(ARRAY(SELECT id FROM diff WHERE stale))"
+        " AND a.source = 'computed' AND a.value <> 0"  # re-checked on a row that an upload changed meanwhile
+        " RETURNING 1"
+        ") SELECT (SELECT COUNT(*) FROM written)::int, (SELECT COUNT(*) FROM zeroed)::int"
     )
-    written = cursor.rowcount
-    in_ids = ", ".join(["%s"] * len(ids))
-    cursor.execute(
-        f"UPDATE {_TABLE} SET value = 0, updated_at = %s"  # noqa: S608 (names are constants)
-        f" WHERE parameter_id IN ({in_ids}) AND period_start = %s AND source = 'computed' AND value <> 0"
-        f" AND NOT EXISTS (SELECT 1 FROM {_LEADS} l WHERE l.partner_id = {_TABLE}.partner_id"
-        f" AND l.{column} >= %s AND l.{column} < %s)",
-        [now, *ids, period, begin, end],
-    )
-    return written, cursor.rowcount
+    return sql, [begin, end, *ids, ids, start, start, now, now]

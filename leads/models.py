@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -42,9 +43,14 @@ class Lead(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["partner", "created_at"], name="lead_partner_created_idx"),
-            models.Index(fields=["created_at"], name="lead_created_idx"),
-            models.Index(fields=["converted_at"], name="lead_converted_idx"),
-            models.Index(fields=["partner", "converted_at"], name="lead_partner_converted_idx"),
+            # business.metrics reads a period's leads from these two: covering, so that is an index-only scan instead
+            # of heap fetches (converted leads are scattered: a lead is converted long after it was written). The
+            # second is partial because an INCLUDE index cannot deduplicate the NULLs of the unconverted majority.
+            models.Index(fields=["created_at"], include=["partner"], name="lead_created_cover_idx"),
+            models.Index(
+                fields=["converted_at"], include=["partner", "value"], condition=Q(converted_at__isnull=False),
+                name="lead_converted_cover_idx",
+            ),
         ]
 
     def __str__(self):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from business.metrics import METRICS_LOCK, metrics_compute_period, metrics_compute_range, metrics_compute_recent
@@ -131,6 +131,73 @@ def test_uploaded_values_are_not_overwritten(partners):
     assert (uploaded.value, uploaded.source) == (Decimal("999"), Achievement.Source.UPLOAD)
     assert Achievement.objects.get(parameter=custom).value == Decimal("42")
     assert values(Parameter.LEADS_CONVERTED)[(a.pk, date(2026, 2, 1))] == 2  # the other parameters are computed
+
+
+def test_range_equals_period_by_period(partners):
+    a, b = partners
+    lead(b, at(2026, 3, 9), converted=at(2026, 4, 1, 0, 5), value=Decimal("7.25"))
+    metrics_compute_range(since=date(2025, 12, 1), until=date(2026, 4, 30))
+    by_range = {code: values(code) for code in Parameter.SYSTEM_CODES}
+    Achievement.objects.all().delete()
+    for month in (12, 1, 2, 3, 4):
+        metrics_compute_period(day=date(2025 if month == 12 else 2026, month, 1))
+    assert {code: values(code) for code in Parameter.SYSTEM_CODES} == by_range
+    assert by_range[Parameter.REVENUE][(b.pk, date(2026, 4, 1))] == Decimal("7.25")
+
+
+def test_lead_moved_to_another_period_zeroes_the_old_one(partners):
+    a, _ = partners
+    metrics_compute_range(since=date(2026, 1, 1), until=date(2026, 3, 31))
+    # Every February conversion of a moves to March: February has none left, March gets them.
+    Lead.objects.filter(partner=a, converted_at__gte=at(2026, 2, 1, 0, 0), converted_at__lt=at(2026, 3, 1, 0, 0)
+                        ).update(converted_at=at(2026, 3, 15))
+    result = metrics_compute_range(since=date(2026, 1, 1), until=date(2026, 3, 31))
+    assert values(Parameter.LEADS_CONVERTED) == {(a.pk, date(2026, 2, 1)): 0, (a.pk, date(2026, 3, 1)): 3}
+    assert values(Parameter.REVENUE) == {(a.pk, date(2026, 2, 1)): 0, (a.pk, date(2026, 3, 1)): Decimal("1700.50")}
+    assert result.zeroed["leads_converted, revenue 2026-02"] == 2
+    assert result.written["leads_converted, revenue 2026-03"] == 2
+    assert result.written["leads_generated 2026-02"] == 0  # created_at did not move: nothing rewritten
+    # A zero stays a zero: the next run writes nothing.
+    again = metrics_compute_range(since=date(2026, 1, 1), until=date(2026, 3, 31))
+    assert sum(again.written.values()) == sum(again.zeroed.values()) == 0
+
+
+def test_rerun_rewrites_only_changed_rows(partners):
+    a, b = partners
+    lead(b, at(2026, 2, 4))
+    metrics_compute_period(day=date(2026, 2, 1))
+    before = dict(Achievement.objects.values_list("id", "updated_at"))
+    lead(b, at(2026, 2, 5))
+    result = metrics_compute_period(day=date(2026, 2, 1))
+    assert result.written == {"leads_generated 2026-02": 1, "leads_converted, revenue 2026-02": 0}
+    after = dict(Achievement.objects.values_list("id", "updated_at"))
+    changed = Achievement.objects.get(partner=b, parameter__code=Parameter.LEADS_GENERATED)
+    assert changed.value == 2 and after[changed.pk] > before[changed.pk]
+    assert {pk: at_ for pk, at_ in after.items() if pk != changed.pk} == {
+        pk: at_ for pk, at_ in before.items() if pk != changed.pk}
+    # The unchanged rows were not even locked: ON CONFLICT DO UPDATE locks every conflicting row, even one its WHERE
+    # then leaves alone (a lock-only xmax shows it), and locking a million unchanged rows was most of a re-run's time.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM business_achievement WHERE xmax::text <> '0' AND id <> %s",
+                       [changed.pk])
+        assert cursor.fetchone()[0] == 0
+
+
+def test_uploaded_values_win_in_a_range(partners):
+    a, b = partners
+    revenue = factories.parameter(Parameter.REVENUE)
+    generated = factories.parameter(Parameter.LEADS_GENERATED)
+    # An upload where the leads give another value, and one for a partner and month without any leads.
+    Achievement.objects.create(partner=a, parameter=revenue, period_start=date(2026, 3, 1), value=Decimal("1"),
+                               source=Achievement.Source.UPLOAD)
+    Achievement.objects.create(partner=b, parameter=generated, period_start=date(2026, 1, 1), value=Decimal("9"),
+                               source=Achievement.Source.API)
+    for _ in range(2):
+        result = metrics_compute_range(since=date(2026, 1, 1), until=date(2026, 3, 31))
+    assert values(Parameter.REVENUE) == {(a.pk, date(2026, 2, 1)): Decimal("1200.50"), (a.pk, date(2026, 3, 1)): 1}
+    assert values(Parameter.LEADS_GENERATED)[(b.pk, date(2026, 1, 1))] == 9  # not zeroed: not a computed row
+    assert sum(result.zeroed.values()) == 0
+    assert Achievement.objects.filter(source=Achievement.Source.COMPUTED, partner=b).count() == 0
 
 
 def test_recent_covers_current_and_previous_period(db):
