@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test deps dev-deps chromium migrate demo worker beat lint bench clean db-stop db-reset
+.PHONY: run test deps dev-deps chromium wrk migrate demo worker beat lint bench clean db-stop db-reset
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 deps: $(VENV)/.installed
 
-dev-deps: $(VENV)/.installed-dev chromium
+dev-deps: $(VENV)/.installed-dev chromium wrk
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
@@ -30,6 +30,13 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null; }
+
+# The load benchmark (make bench, and its test) drives gunicorn with Debian's wrk.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  echo "Installing Debian's wrk for the load benchmark"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 migrate: deps
 	$(PY) manage.py migrate --noinput
@@ -58,7 +65,7 @@ beat: deps
 	$(VENV)/bin/celery -A prm beat --loglevel=INFO --schedule /tmp/prm-celerybeat-schedule
 
 ## make bench: the benchmark suite (see docs/benchmarks.md), on DATABASE_URL or the embedded PostgreSQL.
-bench: dev-deps
+bench: dev-deps wrk
 	$(PY) manage.py bench $(BENCH_ARGS)
 
 ## The embedded PostgreSQL (used when DATABASE_URL is unset) keeps its data in .pgdata/ and keeps running between

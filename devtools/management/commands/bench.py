@@ -28,8 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--only", default=",".join(bench.SECTIONS),
                             help=f"Comma-separated sections (default all): {','.join(bench.SECTIONS)}.")
         parser.add_argument("--skip-load", action="store_true", help="Leave out the gunicorn throughput section.")
-        parser.add_argument("--requests", type=int, default=400, help="Requests per URL under load (default 400).")
-        parser.add_argument("--concurrency", type=int, default=8, help="Client threads under load (default 8).")
+        parser.add_argument("--duration", type=int, default=15,
+                            help="Seconds of wrk per URL under load, after a warm-up run (default 15).")
+        parser.add_argument("--concurrency", type=int, default=8,
+                            help="Open connections under load (wrk -c, default 8).")
         parser.add_argument("--metrics-window", help=argparse.SUPPRESS)  # internal: metrics growth child
 
     def handle(self, *args, **options):
@@ -42,16 +44,16 @@ class Command(BaseCommand):
         except bench.BenchError as error:
             raise CommandError(str(error)) from error
 
-    def _run(self, *, partners, seed, repeat, only, skip_load, requests, concurrency, **options):
-        if repeat < 1 or partners < 1 or requests < 1 or concurrency < 1:
-            raise CommandError("--partners, --repeat, --requests and --concurrency must be positive")
+    def _run(self, *, partners, seed, repeat, only, skip_load, duration, concurrency, **options):
+        if repeat < 1 or partners < 1 or duration < 1 or concurrency < 1:
+            raise CommandError("--partners, --repeat, --duration and --concurrency must be positive")
         sections = _sections(only)
         if skip_load:
             sections.discard("load")
         started = time.monotonic()
         progress = self._progress(started)
         counts = bench.ensure_dataset(partners=partners, seed=seed, progress=progress)
-        rows = bench.run_benchmarks(only=sections, repeat=repeat, requests=requests, concurrency=concurrency,
+        rows = bench.run_benchmarks(only=sections, repeat=repeat, duration=duration, concurrency=concurrency,
                                     progress=progress)
         out = self.stdout.write
         out("")
