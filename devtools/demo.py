@@ -1,16 +1,45 @@
 """Deterministic demo data: reps and a manager, partners with contacts and locations, two years of activities and
 leads, targets and achievements.
 
-Everything is generated in Python from one ``random.Random(seed)`` and written set-based (COPY, ``prm.pg``) in
-chunks of partners, so memory stays flat and 100,000 partners take minutes. Times are relative to ``today`` (midnight
-UTC of the day it runs), so the same seed gives the same data on the same day.
+What it generates, per partner: a tier (10% Platinum, 30% Gold, 60% Silver), a rep, 20% individuals; 3–5 contact
+points (primary mobile, email and WhatsApp, half with an office phone, 30% with a non-primary accounts email); one
+primary location (30% with a branch too); done calls, meetings, emails, messages and visits going back two years,
+spaced 1.2–3× the tier's engagement frequency (15% of partners are neglected: last engagement 45–120 days ago), 4% of
+them with a cancelled meeting, 0–2 planned calls/meetings in the next three weeks and a reminder for 40%; 0–2× the
+tier's leads per two years (Platinum 20, Gold 12, Silver 7), their stage mix by age, one stage-change row per lead
+plus one for those past "new", a customer per won lead; monthly targets of leads and revenue for 13 months (-11..+1),
+quarterly trainings targets (4 quarters) and uploaded achievements (the 3 past ones). Generated achievements (leads,
+conversions, revenue of 24 months) come from ``business.metrics.metrics_compute_range``.
+
+How: set-based in PostgreSQL, in one transaction: one ``INSERT … SELECT … FROM generate_series(…)`` per table and
+per chunk of ``CHUNK`` partners (leads, their stage changes and customers in one statement, the last two from the
+inserted leads via RETURNING). Every value is a hash (``hashint8extended``) of the seed, a per-field salt and the row's
+key (the partner number, and the activity's or lead's rank within its partner), never ``random()``: the data is the
+same whatever plan, order or parallelism the server picks. Ids are explicit (partners and primary locations from the
+partner number, the other rows numbered with ``row_number()``), so rows point at each other without reading them back.
+A partner's last/next engagement and due date are computed while inserting it, from the same SQL expressions that
+place its latest done and earliest planned activity: no pass over the activities (the tests check them against
+``activities.services.partners_engagement_refresh_all``). During the load the tables' non-unique indexes and foreign
+keys are dropped, then put back exactly as they were (``_bulk_load``). After the contact points,
+``partners.services.partners_search_refresh`` fills the partners' search documents. Then ANALYZE, the generated
+achievements (``business.metrics.metrics_compute_range``, 24 months, in its own transactions) and VACUUM (ANALYZE).
+Times are relative to ``today`` (midnight UTC of the day it runs): the same seed gives the same data on the same day.
+
+Sizes: ~21 activities and ~10 leads per partner (100,000 partners: 2.1M activities, 1.0M leads, 1.9M stage changes,
+3M targets). Above ``FULL_HISTORY_PARTNERS`` the gaps between past activities widen, so 1,000,000 partners get ~11
+each (11.4M, still two years of history); leads are capped the same way above ``LEAD_CAP_PARTNERS``.
+Timings on a 2-core machine shared with other jobs (load average ~2), wall clock of ``seed_demo``: 100,000 partners
+~175 s (~120 s the load, ~50 s the generated achievements); 1,000,000 partners: see docs or the progress lines, which
+time each step.
 """
 
-import random
-from collections.abc import Callable
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime
+from datetime import time as day_time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -19,19 +48,24 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from activities.models import Activity
-from activities.services import partners_engagement_refresh_all
 from business import periods
 from business.metrics import metrics_compute_range
 from business.models import Achievement, Frequency, Parameter, Target, UploadBatch
 from leads.models import Customer, Lead, LeadStageChange
 from partners.models import CodeChange, ContactPoint, Location, Partner, StatusChange, Tier
 from partners.roles import MANAGER, SALES_REP
-from prm.pg import analyze, insert_rows, reset_sequences, vacuum_analyze
+from partners.services import partners_search_refresh
+from prm.pg import analyze, reset_sequences, set_local, vacuum_analyze
 
 DEMO_PASSWORD = "prm-demo-2026"  # noqa: S105 (published demo login)
 MANAGER_USERNAME = "manager"
-CHUNK = 2_000
+CHUNK = 100_000  # partners per INSERT: ~2M activities or 3M targets in one statement, streamed by the server
 HISTORY_DAYS = 730
+# Up to FULL_HISTORY_PARTNERS partners, ~21 activities per partner; above, the gaps between past activities widen by
+# partners / FULL_HISTORY_PARTNERS, so the seed stays at ~10–11M activities (still two years of history). Leads (~10
+# per partner) are scaled down the same way above LEAD_CAP_PARTNERS.
+FULL_HISTORY_PARTNERS = 500_000
+LEAD_CAP_PARTNERS = 1_000_000
 
 ADJECTIVES = ["Blue", "Silver", "Golden", "Northern", "Coastal", "Summit", "Prime", "Bright", "Green", "Royal",
               "Swift", "Urban", "Metro", "Lotus", "Sapphire", "Evergreen", "Pioneer", "Harbor", "Crescent", "Apex"]
@@ -58,6 +92,9 @@ TIER_MIX = [("Platinum", 10), ("Gold", 30), ("Silver", 60)]
 LEADS_PER_TWO_YEARS = {"Platinum": 20, "Gold": 12, "Silver": 7}
 DEAL_SIZE = {"Platinum": 40_000, "Gold": 15_000, "Silver": 6_000}
 TRAININGS = "trainings_completed"
+# Summary field -> the model it counts.
+_MODELS = {"partners": Partner, "contacts": ContactPoint, "locations": Location, "activities": Activity, "leads": Lead,
+           "stage_changes": LeadStageChange, "customers": Customer, "targets": Target, "achievements": Achievement}
 
 
 @dataclass
@@ -80,35 +117,51 @@ def demo_seed(
     """Create the demo dataset. Refuses to run on a database that already has partners (use demo_clear first)."""
     progress = progress or (lambda message: None)
     today = today or datetime.now(UTC).date()
-    anchor = datetime.combine(today, time(0), tzinfo=UTC)
-    rng = random.Random(seed)
     if Partner.objects.exists():
         raise ValueError("the database already has partners; run seed_demo with --replace to start over")
 
     summary = Summary()
+    models = list(_MODELS.values())
     with transaction.atomic():
-        reps, manager = _users(partners)
+        # One transaction, so a failed seed leaves nothing behind; synchronous_commit off is safe for it (a crash
+        # loses the seed, which is rerun).
+        set_local(synchronous_commit="off", work_mem="256MB", maintenance_work_mem="1GB", jit="off")
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # fire what earlier writes queued: ALTER TABLE needs it
+        reps, _manager = _users(partners)
         summary.reps = [rep.username for rep in reps]
-        tiers = {tier.name: tier for tier in Tier.objects.all()}
-        params = _parameters()
-        ids = _IdAllocator()
-        for start in range(0, partners, CHUNK):
-            count = min(CHUNK, partners - start)
-            _chunk(rng, start, count, reps, tiers, params, anchor, ids, summary)
-            progress(f"partners {start + count:,}/{partners:,} · activities {summary.activities:,} · leads {summary.leads:,}")
-        models = [Partner, ContactPoint, Location, Activity, Lead, LeadStageChange, Customer, Target, Achievement]
-        reset_sequences(*models)
-        analyze(*models)  # fresh statistics, so the planner uses the indexes for what follows
-        progress("refreshing last/next engagement of every partner (set-based)")
-        partners_engagement_refresh_all()
+        params = _sql_params(partners=partners, seed=seed, today=today, rep_ids=[rep.id for rep in reps])
+        # The last id of each table: a statement's rows are numbered on from it.
+        bases = {f"{name}_base": model.objects.aggregate(m=Max("id"))["m"] or 0 for name, model in _MODELS.items()}
+        with _bulk_load([m._meta.db_table for m in models], progress):
+            for label, sql, names in _STEPS:
+                started = time.monotonic()
+                for lo in range(1, partners + 1, CHUNK):
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, {**params, **bases, "lo": lo, "hi": min(partners, lo + CHUNK - 1)})
+                        counts = cursor.fetchone() if len(names) > 1 else (cursor.rowcount,)
+                    for name, count in zip(names, counts, strict=True):
+                        setattr(summary, name, getattr(summary, name) + count)
+                        bases[f"{name}_base"] += count
+                rows = sum(getattr(summary, name) for name in names)
+                progress(f"{label}: {rows:,} rows in {time.monotonic() - started:.1f} s")
+                if label == "contact points":
+                    started = time.monotonic()
+                    partners_search_refresh()  # the partner search documents hold the contact values
+                    progress(f"partner search documents (partners_search_refresh) in {time.monotonic() - started:.1f} s")
+        started = time.monotonic()
+        reset_sequences(*models)  # every row has an explicit id
+        analyze(*models)  # fresh statistics, so the planner uses the indexes for the metrics that follow
+        progress(f"sequences and ANALYZE in {time.monotonic() - started:.1f} s")
+    started = time.monotonic()
     summary.achievements += _compute_generated(today, progress)
-    # Leave the tables as a server with autovacuum would soon have them. The refresh above rewrites every partner row
-    # after the first ANALYZE (stale statistics: the planner then estimated 1 overdue partner instead of ~15k and
-    # picked a 100 ms plan for the list), and the dead rows and unset visibility map make COUNT(*) and index-only scans
-    # several times slower. Servers running with autovacuum off (this project's CI) never fix that by themselves.
-    # Inside a transaction (tests) vacuum_analyze can only ANALYZE.
-    progress("VACUUM (ANALYZE) of the tables written (statistics and visibility map after the bulk writes)")
+    progress(f"generated achievements (metrics_compute_range) in {time.monotonic() - started:.1f} s")
+    # Leave the tables as a server with autovacuum would soon have them: the visibility map set (COUNT(*) and
+    # index-only scans) and the search refresh's dead partner rows gone. Servers running with autovacuum off (this
+    # project's CI) never do that by themselves. Inside a transaction (tests) vacuum_analyze can only ANALYZE.
+    started = time.monotonic()
     vacuum_analyze(*models, StatusChange)
+    progress(f"VACUUM (ANALYZE) of the tables written in {time.monotonic() - started:.1f} s")
     return summary
 
 
@@ -122,28 +175,56 @@ def demo_clear() -> None:
         cursor.execute(f"TRUNCATE {tables}")
 
 
-def _compute_generated(today, progress):
+@contextmanager
+def _bulk_load(tables: list[str], progress: Callable[[str], None]) -> Iterator[None]:
+    """Drop the tables' non-unique indexes and their foreign keys for the load, then put them back exactly as they
+    were (same names and definitions, read from the catalog): Django's migrations see no difference.
+
+    Why (measured): maintaining ~40 secondary indexes row by row costs several times more than building each once
+    by sorting (targets' (parameter, period) and set_by indexes: +41 s on 6M rows kept, 7 s rebuilt), and PostgreSQL
+    checks foreign keys one row at a time (RI triggers, ~2 per row written, ~180M at 1M partners) where re-adding a
+    key validates it with one join (all 24: ~9 s at 100k partners). Unique indexes (primary keys, unique keys) stay:
+    the rows arrive in their order, so they are appended to, and they guard the data. Inside the caller's
+    transaction: other sessions never see the tables without them.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = ANY(%s::regclass[]) AND NOT indisunique",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conrelid::regclass::text, format('%%I', conname), pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = ANY(%s::regclass[]) AND contype = 'f'",
+            [tables],
+        )
+        foreign_keys = cursor.fetchall()
+        for table, name, _definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    progress(f"dropped {len(indexes)} secondary indexes and {len(foreign_keys)} foreign keys for the load")
+    yield  # no try/finally: after an error the caller's transaction rolls back, the DDL with it
+    with connection.cursor() as cursor:
+        started = time.monotonic()
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        progress(f"rebuilt {len(indexes)} indexes in {time.monotonic() - started:.1f} s")
+        started = time.monotonic()
+        for table, name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")  # validates: one join
+        progress(f"re-added and validated {len(foreign_keys)} foreign keys in {time.monotonic() - started:.1f} s")
+
+
+def _compute_generated(today: date, progress: Callable[[str], None]) -> int:
     first = periods.shift(periods.period_start(today, Frequency.MONTHLY), Frequency.MONTHLY, -23)
     progress("computing generated leads and revenue for 24 months (set-based)")
     result = metrics_compute_range(since=first, until=today)
     return sum(result.written.values())
 
 
-class _IdAllocator:
-    """Explicit ids so that rows of one chunk can point at each other without reading them back."""
-
-    def __init__(self):
-        self.next = {}
-
-    def take(self, model, count):
-        if model not in self.next:
-            self.next[model] = (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-        first = self.next[model]
-        self.next[model] = first + count
-        return range(first, first + count)
-
-
-def _users(partner_count):
+def _users(partner_count: int) -> tuple[list, object]:
     User = get_user_model()
     password = make_password(DEMO_PASSWORD)  # hash once: PBKDF2 per user would dominate a large seed
     rep_group = Group.objects.get(name=SALES_REP)
@@ -167,7 +248,7 @@ def _users(partner_count):
     return reps, manager
 
 
-def _parameters():
+def _parameters() -> dict[str, Parameter]:
     params = {p.code: p for p in Parameter.objects.all()}
     if TRAININGS not in params:
         params[TRAININGS] = Parameter.objects.create(
@@ -178,147 +259,312 @@ def _parameters():
     return params
 
 
-def _weighted(rng, choices):
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+def _sql_params(*, partners: int, seed: int, today: date, rep_ids: list[int]) -> dict:
+    """The parameters every statement shares (the chunk's ``lo``/``hi`` partner numbers are added per statement)."""
+    tiers = {tier.name: tier for tier in Tier.objects.all()}
+    names = [name for name, _ in TIER_MIX]
+    params = _parameters()
+    month = periods.period_start(today, Frequency.MONTHLY)
+    quarter = periods.period_start(today, Frequency.QUARTERLY)
+    targets = [(params[code].id, periods.shift(month, Frequency.MONTHLY, offset), code)
+               for offset in range(-11, 2) for code in (Parameter.LEADS_GENERATED, Parameter.REVENUE)]
+    targets += [(params[TRAININGS].id, periods.shift(quarter, Frequency.QUARTERLY, offset), TRAININGS)
+                for offset in range(-3, 1)]
+    anchor = datetime.combine(today, day_time(0), tzinfo=UTC)
+    return {
+        "seed": seed,
+        "anchor": anchor,
+        "epoch": anchor.timestamp(),
+        "partners": partners,
+        # Ids computed from the partner number, so that rows of other tables point at them without reading them.
+        "partner_base": Partner.objects.aggregate(m=Max("id"))["m"] or 0,
+        "location_base": Location.objects.aggregate(m=Max("id"))["m"] or 0,
+        "tier_ids": [tiers[name].id for name in names],
+        "tier_every": [tiers[name].engage_every_days for name in names],
+        "tier_leads": [LEADS_PER_TWO_YEARS[name] for name in names],
+        "tier_deal": [DEAL_SIZE[name] for name in names],
+        "reps": rep_ids,
+        "adjectives": ADJECTIVES, "nouns": NOUNS, "suffixes": SUFFIXES,
+        "first_names": FIRST_NAMES, "last_names": LAST_NAMES, "streets": STREETS, "outcomes": OUTCOMES,
+        "cities": [c for c, _, _ in CITIES], "lats": [lat for _, lat, _ in CITIES], "lngs": [lng for _, _, lng in CITIES],
+        "stretch": max(1.0, partners / FULL_HISTORY_PARTNERS),
+        "lead_scale": min(1.0, LEAD_CAP_PARTNERS / partners),
+        "target_params": [p for p, _, _ in targets],
+        "target_periods": [d for _, d, _ in targets],
+        "target_codes": [c for _, _, c in targets],
+        "trainings_id": params[TRAININGS].id,
+        "trainings_done": [periods.shift(quarter, Frequency.QUARTERLY, offset) for offset in range(-3, 0)],
+    }
 
 
-def _chunk(rng, start, count, reps, tiers, params, anchor, ids, summary):
-    partner_ids = ids.take(Partner, count)
-    partner_rows, contact_rows, location_rows = [], [], []
-    activity_rows, lead_rows, stage_rows, customer_rows, target_rows, achievement_rows = [], [], [], [], [], []
-    for n, partner_id in zip(range(start, start + count), partner_ids, strict=True):
-        tier = _weighted(rng, TIER_MIX)
-        rep = reps[rng.randrange(len(reps))]
-        individual = rng.random() < 0.2
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        name = f"{first} {last}" if individual else f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {rng.choice(SUFFIXES)}"
-        created = anchor - timedelta(days=HISTORY_DAYS + rng.randrange(0, 365))
-        partner_rows.append((
-            partner_id, f"DEMO-{n + 1:06d}", name, "individual" if individual else "organisation",
-            tiers[tier].id, "active", "", "rule", created, rep.id,
-            Decimal(DEAL_SIZE[tier] * LEADS_PER_TWO_YEARS[tier] // 2), "", "",
-            {}, created, created,
-        ))
-        slug = name.lower().replace(" ", ".")
-        phone = f"+91 98{rng.randrange(10**7, 10**8)}"
-        contacts = [("mobile", phone, "Owner", True), ("email", f"{slug}@example.com", "", True),
-                    ("whatsapp", phone, "", True)]
-        if rng.random() < 0.5:
-            contacts.append(("phone", f"+91 80 {rng.randrange(10**7, 10**8)}", "Office", True))
-        if rng.random() < 0.3:
-            contacts.append(("email", f"accounts.{slug}@example.com", "Accounts", False))
-        for cid, (kind, value, label, primary) in zip(ids.take(ContactPoint, len(contacts)), contacts, strict=True):
-            contact_rows.append((cid, partner_id, kind, value, label, primary))
-        city, lat, lng = rng.choice(CITIES)
-        location_count = 2 if rng.random() < 0.3 else 1
-        location_ids = list(ids.take(Location, location_count))
-        for k, lid in enumerate(location_ids):
-            location_rows.append((
-                lid, partner_id, "Head office" if k == 0 else "Branch",
-                f"{rng.randrange(1, 400)} {rng.choice(STREETS)}, {city}",
-                Decimal(f"{lat + rng.uniform(-0.05, 0.05):.6f}"), Decimal(f"{lng + rng.uniform(-0.05, 0.05):.6f}"),
-                k == 0,
-            ))
-        _activities(rng, partner_id, rep.id, tier, tiers, location_ids[0], anchor, ids, activity_rows)
-        _leads(rng, partner_id, rep.id, tier, anchor, ids, lead_rows, stage_rows, customer_rows, name)
-        _targets(rng, partner_id, tier, params, anchor, target_rows, achievement_rows)
-
-    insert_rows(Partner, ["id", "code", "name", "kind", "tier_id", "status", "status_reason", "status_set_by",
-                          "status_changed_at", "assigned_to_id", "business_potential", "website", "notes", "profile",
-                          "created_at", "updated_at"], partner_rows)
-    insert_rows(ContactPoint, ["id", "partner_id", "kind", "value", "label", "is_primary"], contact_rows)
-    insert_rows(Location, ["id", "partner_id", "label", "address", "latitude", "longitude", "is_primary"],
-                location_rows)
-    insert_rows(Lead, ["id", "name", "company", "email", "phone", "partner_id", "assigned_to_id", "stage",
-                       "expected_value", "value", "created_at", "converted_at", "lost_at", "updated_at"], lead_rows)
-    insert_rows(LeadStageChange, ["lead_id", "from_stage", "to_stage", "changed_by_id", "changed_at"], stage_rows)
-    insert_rows(Customer, ["name", "company", "email", "phone", "lead_id", "partner_id", "assigned_to_id",
-                           "created_at"], customer_rows)
-    insert_rows(Activity, ["partner_id", "kind", "mode", "status", "subject", "start_at", "duration_minutes",
-                           "location_id", "place", "owner_id", "outcome", "completed_at", "created_at",
-                           "updated_at"], activity_rows)
-    insert_rows(Target, ["partner_id", "parameter_id", "period_start", "value", "updated_at"], target_rows)
-    insert_rows(Achievement, ["partner_id", "parameter_id", "period_start", "value", "source", "updated_at"],
-                achievement_rows)
-    summary.partners += len(partner_rows)
-    summary.contacts += len(contact_rows)
-    summary.locations += len(location_rows)
-    summary.activities += len(activity_rows)
-    summary.leads += len(lead_rows)
-    summary.stage_changes += len(stage_rows)
-    summary.customers += len(customer_rows)
-    summary.targets += len(target_rows)
-    summary.achievements += len(achievement_rows)
+# --- SQL ----------------------------------------------------------------------------------------------------------------
+# Every random value is _u(key, salt): a hash of a row key and a salt under the seed. Salts are unique per use, so
+# fields are independent; a value needed by two statements (a partner's last activity) is the same expression in both.
 
 
-def _activities(rng, partner_id, owner_id, tier, tiers, location_id, anchor, ids, rows):
-    every = tiers[tier].engage_every_days
-    neglected = rng.random() < 0.15
-    moment = anchor - timedelta(days=rng.randrange(45, 120) if neglected else rng.uniform(0, every * 0.9),
-                                hours=rng.randrange(0, 10))
-    start = anchor - timedelta(days=HISTORY_DAYS)
-    while moment > start:
-        kind = _weighted(rng, PAST_KINDS)
-        mode = "scheduled" if kind in ("call", "meeting") and rng.random() < 0.4 else "logged"
-        at = moment.replace(hour=9 + rng.randrange(0, 9), minute=rng.choice((0, 15, 30, 45)))
-        duration = rng.choice((10, 15, 20, 30)) if kind == "call" else rng.choice((30, 45, 60, 90))
-        rows.append((partner_id, kind, mode, "done", "", at, duration,
-                     location_id if kind in ("meeting", "visit") else None, "", owner_id, rng.choice(OUTCOMES),
-                     at + timedelta(minutes=duration), at, at))
-        if rng.random() < 0.04:  # a meeting that was called off
-            rows.append((partner_id, "meeting", "scheduled", "cancelled", "Quarterly review", at - timedelta(days=2),
-                         60, location_id, "", owner_id, "Partner rescheduled.", None, at, at))
-        moment -= timedelta(days=every * rng.uniform(1.2, 3.0))
-    for _ in range(0 if neglected else rng.choice((0, 1, 1, 2))):
-        kind = rng.choice(("call", "meeting"))
-        at = (anchor + timedelta(days=rng.randrange(1, 21))).replace(hour=9 + rng.randrange(0, 8))
-        rows.append((partner_id, kind, "scheduled", "planned", f"{kind.title()}: pipeline review", at,
-                     30 if kind == "call" else 60, location_id if kind == "meeting" else None, "", owner_id, "",
-                     None, anchor, anchor))
-    if rng.random() < 0.4:
-        at = (anchor + timedelta(days=rng.randrange(0, 10))).replace(hour=8)
-        rows.append((partner_id, "task", "reminder", "planned", "Send the updated price list", at, None, None, "",
-                     owner_id, "", None, anchor, anchor))
+def _u(key: str, salt: int) -> str:
+    """SQL: a uniform float8 in [0, 1) from the bigint SQL expression ``key``, ``salt`` and the seed (52 hash bits)."""
+    return (f"((hashint8extended({key}, %(seed)s::bigint * 1000 + {salt}) & 4503599627370495)::float8"
+            " / 4503599627370496.0)")
 
 
-def _leads(rng, partner_id, owner_id, tier, anchor, ids, lead_rows, stage_rows, customer_rows, partner_name):
-    count = rng.randrange(0, 2 * LEADS_PER_TWO_YEARS[tier] + 1)
-    lead_ids = ids.take(Lead, count)
-    for lead_id in lead_ids:
-        created = anchor - timedelta(days=rng.uniform(0, HISTORY_DAYS))
-        age = (anchor - created).days
-        stage = _weighted(rng, [("won", 30), ("lost", 45), ("qualified", 10), ("contacted", 10), ("new", 5)]
-                          if age > 90 else
-                          [("new", 40), ("contacted", 30), ("qualified", 15), ("won", 10), ("lost", 5)])
-        expected = Decimal(int(DEAL_SIZE[tier] * rng.uniform(0.3, 1.8)))
-        closed = min(created + timedelta(days=rng.uniform(5, 60)), anchor - timedelta(minutes=1))
-        value = (expected * Decimal(str(round(rng.uniform(0.7, 1.2), 2)))).quantize(Decimal("1")) if stage == "won" else None
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        lead_name = f"{first} {last}"
-        lead_rows.append((lead_id, lead_name, f"{last} & Co", f"{first.lower()}.{last.lower()}@example.net", "",
-                          partner_id, owner_id, stage, expected, value, created,
-                          closed if stage == "won" else None, closed if stage == "lost" else None,
-                          closed if stage in ("won", "lost") else created))
-        stage_rows.append((lead_id, "", "new", owner_id, created))
-        if stage != "new":
-            stage_rows.append((lead_id, "new", stage, owner_id, closed if stage in ("won", "lost") else created))
-        if stage == "won":
-            customer_rows.append((lead_name, f"{last} & Co", f"{first.lower()}.{last.lower()}@example.net", "",
-                                  lead_id, partner_id, owner_id, closed))
+def _int(key: str, salt: int, low: int, high: int) -> str:
+    """SQL: a uniform integer in [low, high]."""
+    return f"({low} + floor({_u(key, salt)} * {high - low + 1})::int)"
 
 
-def _targets(rng, partner_id, tier, params, anchor, target_rows, achievement_rows):
-    monthly_leads = Decimal(max(1, round(LEADS_PER_TWO_YEARS[tier] / 24 * rng.uniform(1.0, 1.6))))
-    monthly_revenue = Decimal(round(DEAL_SIZE[tier] * LEADS_PER_TWO_YEARS[tier] / 24 * 0.3 * rng.uniform(0.8, 1.5), -2))
-    current = periods.period_start(anchor.date(), Frequency.MONTHLY)
-    for offset in range(-11, 2):
-        month = periods.shift(current, Frequency.MONTHLY, offset)
-        target_rows.append((partner_id, params[Parameter.LEADS_GENERATED].id, month, monthly_leads, anchor))
-        target_rows.append((partner_id, params[Parameter.REVENUE].id, month, monthly_revenue, anchor))
-    trainings = params[TRAININGS]
-    quarter = periods.period_start(anchor.date(), Frequency.QUARTERLY)
-    for offset in range(-3, 1):
-        start = periods.shift(quarter, Frequency.QUARTERLY, offset)
-        target_rows.append((partner_id, trainings.id, start, Decimal(4), anchor))
-        if offset < 0:
-            achievement_rows.append((partner_id, trainings.id, start, Decimal(rng.randrange(0, 7)), "upload", anchor))
+def _pick(array: str, values: list, key: str, salt: int) -> str:
+    """SQL: one element of the text[] parameter ``array`` (the Python list ``values``), uniformly."""
+    return f"(%({array})s::text[])[{_int(key, salt, 1, len(values))}]"
+
+
+def _weighted(choices: list[tuple[str, int]], key: str, salt: int) -> str:
+    """SQL: one of ``choices`` (value, weight) by weight, with one hash: an index into an inline array that holds
+    each value weight/gcd times."""
+    unit = math.gcd(*(weight for _, weight in choices))
+    values = [repr(str(value)) for value, weight in choices for _ in range(weight // unit)]
+    return f"(ARRAY[{', '.join(values)}])[{_int(key, salt, 1, len(values))}]"
+
+
+def _at(seconds: str) -> str:
+    """SQL: the timestamp ``seconds`` (a float8 SQL expression) after today's midnight (before, when negative).
+
+    Plain epoch arithmetic: cheaper per row than timestamptz ± interval, and exact for whole seconds."""
+    return f"to_timestamp(%(epoch)s::float8 + ({seconds}))"
+
+
+def _activity_key(n: str, k: str) -> str:
+    return f"(({n})::bigint * 4096 + {k})"
+
+
+def _past_seconds(n: str, k: str, days_ago: str) -> str:
+    """SQL: when the k-th latest done activity of partner n happened, in seconds from today's midnight:
+    ``days_ago`` days before, at 9:00–17:45 on a quarter hour."""
+    key = _activity_key(n, k)
+    return f"(-86400 * ({days_ago}) + 3600 * {_int(key, 30, 9, 17)} + 900 * {_int(key, 31, 0, 3)})"
+
+
+def _planned_at(n: str, i: str) -> str:
+    """SQL: when the i-th planned call/meeting of partner n is: 1–20 days ahead, 9:00–16:00."""
+    key = _activity_key(n, f"1000 + {i}")
+    return _at(f"86400 * {_int(key, 32, 1, 20)} + 3600 * {_int(key, 33, 9, 16)}")
+
+
+# One row per partner number n in [lo, hi] with what the other statements derive from it (alias p). OFFSET 0 keeps
+# it a subquery, so each partner's attributes are computed once, not once per activity or lead row that uses them
+# (the planner drops the columns a statement does not use).
+PARTNERS = f"""(
+    SELECT g.n, %(partner_base)s + g.n AS id, %(location_base)s + g.n AS location_id, a.individual, a.neglected,
+           a.rep_id, a.name, a.created, b.every, b.tier_id, b.leads_2y, b.deal, c.d0, c.planned,
+           -- Its monthly targets: leads (the tier's monthly rate × 1–1.6, at least 1), revenue (0.3 × the tier's
+           -- monthly deal flow × 0.8–1.5, in hundreds).
+           greatest(1, round(b.leads_2y / 24::float8 * (1 + 0.6 * {_u('g.n', 60)})))::numeric AS leads_target,
+           round((b.deal * b.leads_2y / 24::float8 * 0.3 * (0.8 + 0.7 * {_u('g.n', 61)}))::numeric, -2)
+               AS revenue_target,
+           {_at(_past_seconds('g.n', '0', 'c.d0'))} AS last_at,
+           LEAST(CASE WHEN c.planned >= 1 THEN {_planned_at('g.n', '1')} END,
+                 CASE WHEN c.planned >= 2 THEN {_planned_at('g.n', '2')} END) AS next_at
+    FROM generate_series(%(lo)s, %(hi)s) AS g(n)
+    CROSS JOIN LATERAL (SELECT
+        {_weighted([(str(i), w) for i, (_, w) in enumerate(TIER_MIX, start=1)], 'g.n', 1)}::int AS tier,
+        {_u('g.n', 2)} < 0.2 AS individual,
+        {_u('g.n', 3)} < 0.15 AS neglected,
+        (%(reps)s::bigint[])[1 + floor({_u('g.n', 4)} * cardinality(%(reps)s::bigint[]))::int] AS rep_id,
+        CASE WHEN {_u('g.n', 2)} < 0.2
+             THEN {_pick('first_names', FIRST_NAMES, 'g.n', 5)} || ' ' || {_pick('last_names', LAST_NAMES, 'g.n', 6)}
+             ELSE {_pick('adjectives', ADJECTIVES, 'g.n', 7)} || ' ' || {_pick('nouns', NOUNS, 'g.n', 8)} || ' '
+                  || {_pick('suffixes', SUFFIXES, 'g.n', 9)} END AS name,
+        {_at(f"-86400 * ({HISTORY_DAYS} + {_int('g.n', 10, 0, 364)})")} AS created
+    ) a
+    CROSS JOIN LATERAL (SELECT
+        (%(tier_every)s::int[])[a.tier] AS every, (%(tier_ids)s::bigint[])[a.tier] AS tier_id,
+        (%(tier_leads)s::int[])[a.tier] AS leads_2y, (%(tier_deal)s::int[])[a.tier] AS deal
+    ) b
+    CROSS JOIN LATERAL (SELECT
+        -- Days since the latest done activity: within the tier's frequency, or 45–119 for a neglected partner.
+        CASE WHEN a.neglected THEN {_int('g.n', 11, 45, 119)}
+             ELSE 1 + floor({_u('g.n', 12)} * greatest(1, floor(b.every * 0.9::float8)))::int END AS d0,
+        -- Planned calls/meetings: none for a neglected partner, else 0, 1, 1 or 2.
+        CASE WHEN a.neglected THEN 0 ELSE (ARRAY[0, 1, 1, 2])[{_int('g.n', 13, 1, 4)}] END AS planned
+    ) c
+    OFFSET 0
+) p"""  # noqa: S608 (constants and %(params)s only)
+
+PARTNERS_SQL = f"""
+INSERT INTO partners_partner (id, code, name, kind, tier_id, status, status_reason, status_set_by, status_changed_at,
+    assigned_to_id, business_potential, website, notes, profile, last_engaged_at, next_engagement_at,
+    engagement_due_at, created_at, updated_at, search_document)
+SELECT p.id, 'DEMO-' || lpad(p.n::text, greatest(6, length(p.n::text)), '0'), p.name,
+       CASE WHEN p.individual THEN 'individual' ELSE 'organisation' END, p.tier_id, 'active', '', 'rule', p.created,
+       p.rep_id, p.deal * p.leads_2y / 2, '', '', '{{}}'::jsonb,
+       -- The denormalised engagement dates, as activities.services computes them: the latest done activity (every
+       -- partner has one), the earliest planned call/meeting, and the latest + the tier's frequency.
+       p.last_at, p.next_at, p.last_at + p.every * interval '1 day', p.created, p.created, ''
+FROM {PARTNERS}
+"""  # noqa: S608 (constants and %(params)s only)
+
+CONTACTS_SQL = f"""
+INSERT INTO partners_contactpoint (id, partner_id, kind, value, label, is_primary)
+SELECT %(contacts_base)s + row_number() OVER (), p.id, c.kind, c.value, c.label, c.is_primary
+FROM {PARTNERS}
+CROSS JOIN LATERAL (SELECT '+91 98' || {_int('p.n', 14, 10_000_000, 99_999_999)} AS phone,
+                           lower(replace(p.name, ' ', '.')) AS slug) s
+-- In (partner, kind) order, so the unique index of primaries is appended to.
+CROSS JOIN LATERAL (VALUES
+    ('email', s.slug || '@example.com', '', true, true),
+    ('email', 'accounts.' || s.slug || '@example.com', 'Accounts', false, {_u('p.n', 17)} < 0.3),
+    ('mobile', s.phone, 'Owner', true, true),
+    ('phone', '+91 80 ' || {_int('p.n', 15, 10_000_000, 99_999_999)}, 'Office', true, {_u('p.n', 16)} < 0.5),
+    ('whatsapp', s.phone, '', true, true)
+) AS c(kind, value, label, is_primary, present)
+WHERE c.present
+"""  # noqa: S608 (constants and %(params)s only)
+
+# The primary location's id is location_base + n (activities point at it); a branch takes location_base + partners + n.
+_LOCATION_KEY = "(p.n::bigint * 2 + l.k)"
+LOCATIONS_SQL = f"""
+INSERT INTO partners_location (id, partner_id, label, address, latitude, longitude, is_primary)
+SELECT CASE WHEN l.k = 0 THEN p.location_id ELSE p.location_id + %(partners)s END, p.id,
+       CASE WHEN l.k = 0 THEN 'Head office' ELSE 'Branch' END,
+       {_int(_LOCATION_KEY, 18, 1, 399)} || ' ' || {_pick('streets', STREETS, _LOCATION_KEY, 19)} || ', ' || x.city,
+       round((x.lat + 0.1 * {_u(_LOCATION_KEY, 20)} - 0.05)::numeric, 6),
+       round((x.lng + 0.1 * {_u(_LOCATION_KEY, 21)} - 0.05)::numeric, 6), l.k = 0
+FROM {PARTNERS}
+CROSS JOIN LATERAL (SELECT {_int('p.n', 22, 1, len(CITIES))} AS i) ci
+CROSS JOIN LATERAL (SELECT (%(cities)s::text[])[ci.i] AS city, (%(lats)s::float8[])[ci.i] AS lat,
+                           (%(lngs)s::float8[])[ci.i] AS lng) x
+CROSS JOIN generate_series(0, 1) AS l(k)
+WHERE l.k = 0 OR {_u('p.n', 23)} < 0.3
+"""  # noqa: S608 (constants and %(params)s only)
+
+# Past done activities of partner n, k = 0 the latest (d0 days ago): the k-th is (2.1k + 0–0.9) × the tier's
+# frequency × stretch days before it (gaps of 1.2–3× the frequency), as long as it is within two years.
+_ACTIVITY_KEY = _activity_key("p.n", "k")
+_PAST = f"""
+FROM {PARTNERS}
+CROSS JOIN LATERAL generate_series(
+    0, floor(({HISTORY_DAYS} - p.d0) / (2.1::float8 * p.every * %(stretch)s::float8))::int) AS k
+CROSS JOIN LATERAL (SELECT p.d0 + CASE WHEN k = 0 THEN 0 ELSE
+    floor(p.every * %(stretch)s::float8 * (2.1::float8 * k + 0.9 * {_u(_ACTIVITY_KEY, 34)}))::int END AS days_ago) d
+CROSS JOIN LATERAL (SELECT {_past_seconds('p.n', 'k', 'd.days_ago')} AS seconds,
+                           {_weighted(PAST_KINDS, _ACTIVITY_KEY, 35)} AS kind) x
+CROSS JOIN LATERAL (SELECT CASE WHEN x.kind = 'call' THEN (ARRAY[10, 15, 20, 30])[{_int(_ACTIVITY_KEY, 36, 1, 4)}]
+                           ELSE (ARRAY[30, 45, 60, 90])[{_int(_ACTIVITY_KEY, 36, 1, 4)}] END AS duration) y
+WHERE d.days_ago < {HISTORY_DAYS}"""  # noqa: S608 (constants and %(params)s only)
+
+ACTIVITIES_SQL = f"""
+INSERT INTO activities_activity (id, partner_id, kind, mode, status, subject, start_at, duration_minutes,
+    location_id, place, owner_id, outcome, completed_at, created_at, updated_at)
+SELECT %(activities_base)s + row_number() OVER (), a.* FROM (
+SELECT p.id, x.kind,
+       CASE WHEN x.kind IN ('call', 'meeting') AND {_u(_ACTIVITY_KEY, 37)} < 0.4 THEN 'scheduled' ELSE 'logged' END,
+       'done', '', {_at('x.seconds')}, y.duration, CASE WHEN x.kind IN ('meeting', 'visit') THEN p.location_id END,
+       '', p.rep_id, {_pick('outcomes', OUTCOMES, _ACTIVITY_KEY, 38)}, {_at('x.seconds + 60 * y.duration')},
+       {_at('x.seconds')}, {_at('x.seconds')}
+{_PAST}
+UNION ALL  -- a meeting that was called off, two days before 4%% of the done ones
+SELECT p.id, 'meeting', 'scheduled', 'cancelled', 'Quarterly review', {_at('x.seconds - 2 * 86400')}, 60,
+       p.location_id, '', p.rep_id, 'Partner rescheduled.', NULL, {_at('x.seconds')}, {_at('x.seconds')}
+{_PAST} AND {_u(_ACTIVITY_KEY, 39)} < 0.04
+UNION ALL  -- planned calls and meetings (the partner's next_engagement_at is the earliest)
+SELECT p.id, x.kind, 'scheduled', 'planned', initcap(x.kind) || ': pipeline review', {_planned_at('p.n', 'i')},
+       CASE WHEN x.kind = 'call' THEN 30 ELSE 60 END, CASE WHEN x.kind = 'meeting' THEN p.location_id END, '',
+       p.rep_id, '', NULL, %(anchor)s, %(anchor)s
+FROM {PARTNERS}
+CROSS JOIN LATERAL generate_series(1, p.planned) AS i
+CROSS JOIN LATERAL (SELECT CASE WHEN {_u(_activity_key('p.n', '1000 + i'), 40)} < 0.5 THEN 'call' ELSE 'meeting' END
+                    AS kind) x
+UNION ALL  -- a reminder (mode 'reminder': not an engagement) for 40%% of partners
+SELECT p.id, 'task', 'reminder', 'planned', 'Send the updated price list',
+       {_at(f"86400 * {_int('p.n', 41, 0, 9)} + 8 * 3600")}, NULL, NULL, '', p.rep_id, '', NULL, %(anchor)s, %(anchor)s
+FROM {PARTNERS}
+WHERE {_u('p.n', 42)} < 0.4
+) a
+"""  # noqa: S608 (constants and %(params)s only)
+
+# Leads of partner n, k = 1..count; their stage-change rows and the customers of won ones are written from the
+# inserted rows in the same statement (RETURNING), which also answers the three row counts.
+_LEAD_KEY = _activity_key("p.n", "k")
+LEADS_SQL = f"""
+WITH new_lead AS (
+    INSERT INTO leads_lead (id, name, company, email, phone, partner_id, assigned_to_id, stage, expected_value,
+        value, created_at, converted_at, lost_at, updated_at)
+    SELECT %(leads_base)s + row_number() OVER (), x.first || ' ' || x.last, x.last || ' & Co', lower(x.first) || '.' || lower(x.last) || '@example.net', '',
+           p.id, p.rep_id, s.stage, x.expected,
+           CASE WHEN s.stage = 'won' THEN round(x.expected * round((0.7 + 0.5 * {_u(_LEAD_KEY, 50)})::numeric, 2)) END,
+           {_at('-x.age')}, CASE WHEN s.stage = 'won' THEN {_at('x.closed')} END,
+           CASE WHEN s.stage = 'lost' THEN {_at('x.closed')} END,
+           CASE WHEN s.stage IN ('won', 'lost') THEN {_at('x.closed')} ELSE {_at('-x.age')} END
+    FROM {PARTNERS}
+    CROSS JOIN LATERAL generate_series(
+        1, floor({_u('p.n', 51)} * (2 * p.leads_2y + 1) * %(lead_scale)s::float8)::int) AS k
+    CROSS JOIN LATERAL (SELECT
+        -- age: seconds since creation (up to two years); closed: 5–60 days after creation, in the past.
+        {_u(_LEAD_KEY, 52)} * {HISTORY_DAYS * 86400} AS age,
+        least(-{_u(_LEAD_KEY, 52)} * {HISTORY_DAYS * 86400} + (5 + 55 * {_u(_LEAD_KEY, 56)}) * 86400, -60) AS closed,
+        {_pick('first_names', FIRST_NAMES, _LEAD_KEY, 53)} AS first,
+        {_pick('last_names', LAST_NAMES, _LEAD_KEY, 54)} AS last,
+        floor(p.deal * (0.3 + 1.5 * {_u(_LEAD_KEY, 55)}))::numeric AS expected
+    ) x
+    CROSS JOIN LATERAL (SELECT CASE WHEN x.age >= 91 * 86400
+        THEN {_weighted([("won", 30), ("lost", 45), ("qualified", 10), ("contacted", 10), ("new", 5)], _LEAD_KEY, 57)}
+        ELSE {_weighted([("new", 40), ("contacted", 30), ("qualified", 15), ("won", 10), ("lost", 5)], _LEAD_KEY, 57)}
+        END AS stage) s
+    RETURNING id, name, company, email, phone, partner_id, assigned_to_id, stage, created_at, converted_at, lost_at
+), history AS (
+    INSERT INTO leads_leadstagechange (id, lead_id, from_stage, to_stage, changed_by_id, changed_at)
+    SELECT %(stage_changes_base)s + row_number() OVER (), h.* FROM (
+        SELECT id, '', 'new', assigned_to_id, created_at FROM new_lead
+        UNION ALL
+        SELECT id, 'new', stage, assigned_to_id, coalesce(converted_at, lost_at, created_at) FROM new_lead
+        WHERE stage <> 'new'
+    ) h
+    RETURNING 1
+), customer AS (
+    INSERT INTO leads_customer (id, name, company, email, phone, lead_id, partner_id, assigned_to_id, created_at)
+    SELECT %(customers_base)s + row_number() OVER (), name, company, email, phone, id, partner_id, assigned_to_id, converted_at FROM new_lead WHERE stage = 'won'
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM new_lead), (SELECT count(*) FROM history), (SELECT count(*) FROM customer)
+"""  # noqa: S608 (constants and %(params)s only)
+
+# Per partner: one monthly leads target and one revenue target (each the same for its 13 months) and 4 quarterly
+# trainings targets. Partner-major (the periods in a LATERAL subquery that OFFSET 0 keeps on the inner side of the
+# join), so the unique key's index is appended to at its end instead of swept 30 times.
+TARGETS_SQL = f"""
+INSERT INTO business_target (id, partner_id, parameter_id, period_start, value, updated_at)
+SELECT %(targets_base)s + row_number() OVER (), p.id, t.parameter_id, t.period_start, t.value, %(anchor)s
+FROM {PARTNERS}
+CROSS JOIN LATERAL (
+    SELECT t.parameter_id, t.period_start,
+           CASE t.code WHEN '{Parameter.LEADS_GENERATED}' THEN p.leads_target
+                       WHEN '{Parameter.REVENUE}' THEN p.revenue_target ELSE 4 END AS value
+    FROM unnest(%(target_params)s::bigint[], %(target_periods)s::date[], %(target_codes)s::text[])
+        AS t(parameter_id, period_start, code)
+    OFFSET 0
+) t
+"""  # noqa: S608 (constants and %(params)s only)
+
+TRAININGS_SQL = f"""
+INSERT INTO business_achievement (id, partner_id, parameter_id, period_start, value, source, updated_at)
+SELECT %(achievements_base)s + row_number() OVER (), p.id, %(trainings_id)s, q.period_start, q.value, 'upload', %(anchor)s
+FROM {PARTNERS}
+CROSS JOIN LATERAL (
+    SELECT q.period_start, {_int('p.n::bigint * 4 + q.i', 62, 0, 6)} AS value
+    FROM unnest(%(trainings_done)s::date[]) WITH ORDINALITY AS q(period_start, i)
+    OFFSET 0  -- partner-major, as the targets
+) q
+"""  # noqa: S608 (constants and %(params)s only)
+
+# (progress label, statement, the Summary fields its row counts go to), in the order the rows refer to each other. A
+# statement numbers its rows of table ``field`` from ``%(<field>_base)s`` (row_number(): dense explicit ids, cheaper
+# than the id sequence's nextval per row); partners and locations have ids computed from the partner number.
+_STEPS = [
+    ("partners", PARTNERS_SQL, ["partners"]),
+    ("contact points", CONTACTS_SQL, ["contacts"]),
+    ("locations", LOCATIONS_SQL, ["locations"]),
+    ("activities", ACTIVITIES_SQL, ["activities"]),
+    ("leads, stage changes, customers", LEADS_SQL, ["leads", "stage_changes", "customers"]),
+    ("targets", TARGETS_SQL, ["targets"]),
+    ("uploaded trainings achievements", TRAININGS_SQL, ["achievements"]),
+]
