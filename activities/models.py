@@ -50,6 +50,12 @@ class Activity(models.Model):
         help_text="Who marked it done or cancelled it.",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Calendar feeds: bumped by every change a subscriber must see (time, subject, place, cancellation), so calendar
+    # apps replace their copy (iCalendar SEQUENCE; the UID is stable: the id).
+    sequence = models.PositiveIntegerField(default=0)
+    # When the "reminder due" / "starting soon" notification was claimed by the beat task (conditional UPDATE);
+    # rescheduling a planned activity clears it, so the new time notifies again.
+    notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +65,11 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["partner", "status", "start_at"], name="activity_partner_status_idx"),
             models.Index(fields=["owner", "status", "start_at"], name="activity_owner_status_idx"),
+            # The beat's claim of what is due: only planned, not yet notified rows are in it (small, hot).
+            models.Index(
+                fields=["start_at"], condition=Q(status="planned", notified_at__isnull=True),
+                name="activity_notify_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -138,3 +138,9 @@ def _save(forms, **kwargs):
     except IntegrityError:
         forms.add_error(CONCURRENT_EDIT)
     return None
+
+
+@login_required
+def today(request):
+    """PLACEHOLDER (being written by the Today engineer)."""
+    return redirect("partners:list")

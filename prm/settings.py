@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "partners",
+    "notifications",
     "activities",
     "leads",
     "business",
@@ -121,7 +122,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "partners:list"
+LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
