@@ -44,10 +44,18 @@ migrate: deps
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty
 
-## make run: install, migrate, load demo data (first time), serve on http://127.0.0.1:8000/
+## make run: install, migrate, load demo data (first time), then serve on http://127.0.0.1:8000/ with the Celery worker
+## and beat beside the web server (Procfile.dev, run by honcho; Ctrl-C stops all three). Without REDIS_URL the queue is
+## files in var/celery/ (prm/filequeue.py); without EMAIL_URL email goes to var/mail/, shown at /dev/mailbox/.
 run: demo
-	@echo "Open http://$(HOST):$(PORT)/ and log in with a demo user printed above."
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@find "$${VAR_DIR:-var}/celery/processed" -type f -mmin +1440 -delete 2>/dev/null || true
+	@echo
+	@echo "Starting the web server, the Celery worker and beat (Ctrl-C stops all three):"
+	@echo "  app      http://$(HOST):$(PORT)/   log in with a demo user printed above"
+	@echo "  mailbox  http://$(HOST):$(PORT)/dev/mailbox/   email sent while EMAIL_URL is unset (files in var/mail/)"
+	@echo
+	HOST=$(HOST) SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	  $(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
 
 ## make test: install (incl. test tools and Chromium), then the whole suite, nothing skipped.
 ## Without DATABASE_URL it runs on the embedded PostgreSQL, without REDIS_URL on a private Redis (tests/with_redis.py);
@@ -58,6 +66,8 @@ test: dev-deps
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 
+## make worker / make beat: production-style, one process each (on REDIS_URL; run exactly one beat). `make run`
+## starts both itself.
 worker: deps
 	$(VENV)/bin/celery -A prm worker --loglevel=INFO
 
@@ -74,7 +84,7 @@ db-stop: deps
 	$(PY) -c "from pathlib import Path; from prm import embedded; print('stopped' if embedded.stop(Path('.').resolve()) else 'not running')"
 
 db-reset: db-stop
-	rm -rf .pgdata
+	rm -rf .pgdata .pgdata.lock
 
 clean: db-stop
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache artifacts

@@ -1,19 +1,23 @@
 """Settings, all from the environment.
 
-Defaults are for a developer's machine (DEBUG on, the embedded PostgreSQL, Celery eager). Production sets
-DEBUG=False and must then provide SECRET_KEY; the secure-transport settings switch on with it (``manage.py check --deploy`` is clean).
+Defaults are for a developer's machine (DEBUG on, the embedded PostgreSQL, Celery's queue as files in var/celery/,
+email written to var/mail/). Production sets DEBUG=False and must then provide SECRET_KEY; the secure-transport
+settings switch on with it (``manage.py check --deploy`` is clean).
 """
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from prm import embedded
-from prm.env import env_bool, env_int, env_list, env_str
+from prm import embedded, filequeue
+from prm.env import env_bool, env_email_address, env_email_url, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# What the embedded default writes at run time (Celery's queue files, the development mailbox), git-ignored.
+VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var").resolve()
 
 DEBUG = env_bool("DEBUG", True)
 
@@ -25,6 +29,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Where users reach the site (scheme + host [+ port]): the absolute links in notification emails and calendar feeds.
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,9 +58,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # after sessions, before common (Django's order); no query
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "notifications.middleware.UserTimeZoneMiddleware",  # the user's zone for every time shown or typed (no query)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into the 429 page
@@ -128,6 +136,10 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
+# Templates are ready for translation (Jinja2's i18n extension on Django's gettext, prm/jinja2.py); English is the
+# shipped language. Add a language here and its catalogue under locale/ (README: "Translations").
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -209,11 +221,14 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
-# Celery. REDIS_URL absent: tasks run eagerly in-process (embedded default); present: through the broker.
+# Celery. REDIS_URL set (production, CI, `make test`): Redis is the broker and the result store. Unset (the embedded
+# default): kombu's filesystem transport in VAR_DIR/celery/, which `make run`'s worker and beat (Procfile.dev) use too;
+# prm/filequeue.py says why. CELERY_EAGER=True runs each task inside the process that sends it, with no worker: for
+# stepping through a task in a debugger, or a machine that cannot run the worker (beat's jobs then never run).
 REDIS_URL = env_str("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -249,6 +264,49 @@ CELERY_REDIS_RETRY_ON_TIMEOUT = False
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1},
 }
+if not REDIS_URL:  # the embedded default: queue, results and beat's schedule are files in VAR_DIR/celery/
+    _filequeue = filequeue.celery_settings(VAR_DIR / "celery")
+    CELERY_BROKER_URL = _filequeue["broker_url"]
+    CELERY_BROKER_TRANSPORT_OPTIONS = _filequeue["broker_transport_options"]
+    CELERY_RESULT_BACKEND = _filequeue["result_backend"]
+    CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+    if not DEBUG:
+        logging.getLogger("prm.settings").warning(
+            "REDIS_URL is not set: Celery's queue is files in %s (one machine only; set REDIS_URL in production)",
+            VAR_DIR / "celery",
+        )
+
+# Email. EMAIL_URL in production: Django's SMTP backend, e.g. smtp+tls://user:password@smtp.example.com:587 (STARTTLS),
+# smtp+ssl://…:465, smtp://relay:25; also console:// and file:///folder (prm/env.py env_email_url parses it strictly).
+# Unset with DEBUG on: the file backend into VAR_DIR/mail/, read by the development mailbox at /dev/mailbox/.
+# Unset with DEBUG off: the console backend — each email is written to the worker's log, not sent — and a warning at
+# start-up. That keeps a deployment without email working (the bell still rings) without sending anything anywhere
+# by surprise; refusing to start would take the whole app down for want of an optional channel.
+# An ESP's HTTP API instead of SMTP: django-anymail (README, "Email").
+_email = env_email_url("EMAIL_URL")
+if _email:
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", VAR_DIR / "mail")
+    EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+    EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT")
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    logging.getLogger("prm.settings").warning(
+        "EMAIL_URL is not set: email is written to the log, not sent (e.g. EMAIL_URL=smtp+tls://user:password@host:587)"
+    )
+# The sender of every email; required with a real mail server, whose relay or recipients would refuse prm@localhost.
+if _email.get("EMAIL_HOST") and not env_str("DEFAULT_FROM_EMAIL").strip():
+    raise ImproperlyConfigured("DEFAULT_FROM_EMAIL must be set when EMAIL_URL is a mail server, e.g. PRM <prm@example.com>")
+DEFAULT_FROM_EMAIL = env_email_address("DEFAULT_FROM_EMAIL", "PRM <prm@localhost>")
+SERVER_EMAIL = env_email_address("SERVER_EMAIL", DEFAULT_FROM_EMAIL)  # Django's error reports to ADMINS
 
 LOGGING = {
     "version": 1,

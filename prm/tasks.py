@@ -12,8 +12,8 @@ def enqueue_on_commit(task, *args, **kwargs):
 
     A broker outage must not break, or hold up, the web request that changed the rows: the send gives up within
     about a second (the Celery section of prm/settings.py bounds every connection attempt to the broker and the
-    result store), the error is logged and the nightly beat job catches up. With no REDIS_URL, Celery runs the task
-    eagerly in-process.
+    result store), the error is logged and the nightly beat job catches up. With no REDIS_URL the message is a file in
+    var/celery/queue/ (prm/filequeue.py) that `make run`'s worker picks up; CELERY_EAGER=True runs it in-process.
     """
 
     def send():

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from prm.views import healthz
+from prm.views import favicon, healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="today", permanent=False)),
@@ -14,5 +14,7 @@ urlpatterns = [
     path("partners/", include("dashboard.urls")),
     path("partners/<int:partner_pk>/activities/", include("activities.urls")),
     path("admin/", admin.site.urls),
+    path("dev/", include("devtools.urls")),  # the development mailbox: 404 unless DEBUG is on
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]

@@ -1,7 +1,9 @@
 """Project-level views that belong to no app."""
 
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods
 
 
@@ -12,3 +14,12 @@ def healthz(request):
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_http_methods(["GET", "HEAD"])
+def favicon(request):
+    """``/favicon.ico``, which browsers and crawlers ask for whatever the page's ``<link rel="icon">`` says: a redirect
+    to the SVG icon (a static file, hashed name in production), cacheable for a day. No session, no query."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    patch_cache_control(response, public=True, max_age=86_400)
+    return response

@@ -657,7 +657,7 @@ def test_an_applied_achievement_upload_applies_the_inactivity_rules_after_commit
     partners, django_capture_on_commit_callbacks
 ):
     """New figures can break the business rule: the tagging task is enqueued once the upload commits (and runs in
-    process when Celery is eager, as with `make run` without Redis)."""
+    process when Celery is eager, as with CELERY_EAGER=True)."""
     from business.models import InactivityRule
     from prm.celery import app
 
