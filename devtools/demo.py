@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
 
 from django.contrib.auth import get_user_model
@@ -48,6 +48,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from activities.models import Activity
+from activities.services import partners_engagement_refresh_all
 from business import periods
 from business.metrics import metrics_compute_range
 from business.models import Achievement, Frequency, Parameter, Target, UploadBatch
@@ -153,6 +154,7 @@ def demo_seed(
         reset_sequences(*models)  # every row has an explicit id
         analyze(*models)  # fresh statistics, so the planner uses the indexes for the metrics that follow
         progress(f"sequences and ANALYZE in {time.monotonic() - started:.1f} s")
+        summary.activities += _rep_day(reps[0], today)
     started = time.monotonic()
     summary.achievements += _compute_generated(today, progress)
     progress(f"generated achievements (metrics_compute_range) in {time.monotonic() - started:.1f} s")
@@ -222,6 +224,45 @@ def _compute_generated(today: date, progress: Callable[[str], None]) -> int:
     progress("computing generated leads and revenue for 24 months (set-based)")
     result = metrics_compute_range(since=first, until=today)
     return sum(result.written.values())
+
+
+# The first rep's day (issue 11), on a few of their engaged partners: (days from today, hour UTC, minute, mode, kind,
+# subject, duration), so Today and the notification bell have content right after seeding.
+REP_DAY = [
+    (0, 9, 0, "reminder", "task", "Call back about the price list", None),
+    (0, 11, 0, "scheduled", "meeting", "Quarterly review", 60),
+    (0, 15, 30, "scheduled", "call", "Pipeline check-in", 30),
+    (0, 17, 0, "reminder", "task", "Send the signed agreement", None),
+    (1, 9, 0, "reminder", "task", "Prepare the training plan", None),
+    (1, 10, 30, "scheduled", "meeting", "Onboarding workshop", 90),
+    (1, 14, 0, "scheduled", "call", "Follow up on the open leads", 30),
+]
+
+
+def _rep_day(rep, today: date) -> int:
+    """Add ``REP_DAY`` for ``rep`` (times relative to today's midnight UTC, like the rest of the data), refresh those
+    partners' engagement dates, and mark every planned activity whose time has already passed as notified — as the
+    migration that added ``notified_at`` did — except this rep's reminders: the first beat tick notifies those (the
+    bell's content) instead of flooding every rep with the seed's past-due rows. Returns the number of rows added."""
+    midnight = datetime.combine(today, day_time(0), tzinfo=UTC)
+    partners = list(Partner.objects.filter(assigned_to=rep, last_engaged_at__gte=midnight - timedelta(days=44))
+                    .order_by("id").values_list("id", flat=True)[:4])
+    if not partners:
+        return 0
+    offices = dict(Location.objects.filter(partner_id__in=partners, is_primary=True).values_list("partner_id", "id"))
+    rows = [
+        Activity(partner_id=partners[i % len(partners)], kind=kind, mode=mode, status=Activity.Status.PLANNED,
+                 subject=subject, start_at=midnight + timedelta(days=days, hours=hour, minutes=minute),
+                 duration_minutes=duration, owner=rep,
+                 location_id=offices.get(partners[i % len(partners)]) if kind == "meeting" else None)
+        for i, (days, hour, minute, mode, kind, subject, duration) in enumerate(REP_DAY)
+    ]
+    Activity.objects.bulk_create(rows)
+    partners_engagement_refresh_all(partner_ids=partners)
+    keep = [row.pk for row in rows if row.mode == Activity.Mode.REMINDER]
+    Activity.objects.filter(status=Activity.Status.PLANNED, notified_at=None, start_at__lt=datetime.now(UTC)).exclude(
+        pk__in=keep).update(notified_at=datetime.now(UTC))
+    return len(rows)
 
 
 def _users(partner_count: int) -> tuple[list, object]:

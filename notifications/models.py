@@ -25,7 +25,10 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own: the unique (recipient, event, source_key) and notification_recipient_idx lead with it.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     event = models.CharField(max_length=20, choices=Event.choices)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
@@ -38,6 +41,8 @@ class Notification(models.Model):
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.CharField(max_length=500, blank=True, default="", db_default="",
+                                   help_text="Why the last try to email it failed (cleared when sent).")
 
     class Meta:
         ordering = ["-created_at", "-id"]

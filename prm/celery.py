@@ -24,6 +24,24 @@ app.conf.beat_schedule = {
         "task": "business.tasks.delete_stale_uploads",
         "schedule": crontab(minute=30),
     },
+    # Notifications (issue 11). Each task claims its work with a conditional UPDATE, so overlapping or repeated runs
+    # are harmless; "expires" drops ticks that waited in the queue longer than their period (a worker that was down
+    # runs one tick, not a backlog). The emails of a tick are also enqueued right after its commit.
+    "notify-due-activities": {
+        "task": "activities.tasks.notify_due",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "send-notification-emails": {
+        "task": "notifications.tasks.send_pending_emails",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "send-morning-digests": {
+        "task": "activities.tasks.send_digests",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 280},
+    },
 }
 
 
