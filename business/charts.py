@@ -25,15 +25,22 @@ def trend_figure(
              "y": [_num(v) for v in targets], "connectgaps": False, "line": {"color": "#b42318", "dash": "dash"},
              "hovertemplate": f"%{{x}}: %{{y:,}} {unit}<extra>Target</extra>"},
         ],
+        # Legible on a 360px phone: 12px text (11px ticks), the title left-aligned above the plot, the legend under
+        # the axis, compact y ticks ("500k"), margins that grow to fit the labels (automargin), the chart's width
+        # following its box (responsive). static/js/trendline.js hides the mode bar and thins the ticks on phones.
         "layout": {
-            "title": {"text": f"{name} ({unit}), {frequency}"},
-            "xaxis": {"type": "category"},
-            "yaxis": {"rangemode": "tozero", "title": {"text": unit}},
-            "legend": {"orientation": "h"},
-            "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+            "title": {"text": f"{name} ({unit}), {frequency}", "x": 0, "xanchor": "left", "font": {"size": 14}},
+            "font": {"size": 12},
+            "xaxis": {"type": "category", "tickfont": {"size": 11}, "automargin": True},
+            "yaxis": {"rangemode": "tozero", "title": {"text": unit}, "tickformat": "~s", "tickfont": {"size": 11},
+                      "automargin": True},
+            "legend": {"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"},
+            "margin": {"l": 40, "r": 8, "t": 36, "b": 8},
             "height": 320,
+            "autosize": True,
         },
-        "config": {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]},
+        "config": {"displaylogo": False, "responsive": True, "displayModeBar": "hover",
+                   "modeBarButtonsToRemove": ["sendDataToCloud", "select2d", "lasso2d"]},
     }
 
 

@@ -1,7 +1,6 @@
 """Forms of the business app."""
 
 from django import forms
-from django.utils import timezone
 
 from business import periods
 from business.models import Target
@@ -22,7 +21,7 @@ class PartnerTargetsForm(forms.Form):
     def __init__(self, *args, partner=None, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.partner = partner
-        today = today or timezone.localdate()
+        today = today or periods.org_today()
         self.keys = {}  # field name -> (parameter, period_start)
         self.rows = []  # [(parameter, [field name, field name])] for the template
         parameters = parameters_active()

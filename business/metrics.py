@@ -77,7 +77,7 @@ def metrics_compute_period(*, day: date, wait: bool = True) -> "MetricsResult":
 
 def metrics_compute_recent(*, today: date | None = None, wait: bool = True) -> "MetricsResult":
     """The nightly job: the current and the previous period of every computed parameter, in one transaction."""
-    today = today or timezone.localdate()
+    today = today or periods.org_today()
     pairs = []
     for p in computed_parameters():
         current = periods.period_start(today, p.frequency)
@@ -90,7 +90,7 @@ def metrics_compute_range(*, since: date, until: date | None = None, wait: bool 
 
     One transaction per month, so a long backfill does not hold the lock or a snapshot for its whole length.
     """
-    until = until or timezone.localdate()
+    until = until or periods.org_today()
     parameters = computed_parameters()
     result, done = MetricsResult(), set()
     month = periods.period_start(since, "monthly")

@@ -1,7 +1,13 @@
-"""Periods: a month or a quarter, always identified by its first day (``period_start``)."""
+"""Periods: a month or a quarter, always identified by its first day (``period_start``).
+
+Periods follow the organisation's time zone (``settings.TIME_ZONE``), never the zone a user's request runs in
+(notifications.middleware activates that one for what pages show): "today" for a period is ``org_today()``.
+"""
 
 import re
-from datetime import date
+from datetime import date, datetime
+
+from django.utils import timezone
 
 from business.models import Frequency
 
@@ -13,6 +19,12 @@ _DAY = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 class PeriodError(ValueError):
     pass
+
+
+def org_today(now: datetime | None = None) -> date:
+    """The organisation's date now (or at ``now``): the day business periods are counted from, whatever the zone a
+    user's request runs in."""
+    return timezone.localtime(now or timezone.now(), timezone.get_default_timezone()).date()
 
 
 def period_start(day, frequency):

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Q
-from django.utils import timezone
 
 from business import charts, periods
 from business.models import Achievement, Frequency, Parameter, Target
@@ -37,7 +36,7 @@ def partner_business_context(
     ``trend_parameter`` (the chosen one or None), ``trend_figure`` (a dict for ``json_script``, or None when the
     partner has no target or value in the trend's periods), ``trend_periods`` (labels, oldest first).
     """
-    today = today or timezone.localdate()
+    today = today or periods.org_today()
     parameters = parameters_active()
     context = {"business_card": [], "trend_parameters": parameters, "trend_parameter": None, "trend_figure": None,
                "trend_periods": []}
@@ -145,7 +144,7 @@ def current_completion_for_partners(partner_ids: Iterable[int], *, today: date |
     partner_ids = list(partner_ids)
     if not partner_ids:
         return {}
-    today = today or timezone.localdate()
+    today = today or periods.org_today()
     # Plain SQL: the ORM spent more CPU building this statement (a correlated subquery) than PostgreSQL ran it.
     with connection.cursor() as cursor:
         cursor.execute(

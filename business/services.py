@@ -147,7 +147,7 @@ def _business_rule(rule: InactivityRule, now: datetime) -> StatusRule:
     """Partners whose generated value of the rule's parameter in the last full period is below the minimum (a missing
     row is 0). Partners created after that period ended had no chance to bring business in it and are not judged."""
     parameter = rule.business_parameter
-    current = periods.period_start(timezone.localtime(now).date(), parameter.frequency)
+    current = periods.period_start(periods.org_today(now), parameter.frequency)
     last_full = periods.shift(current, parameter.frequency, -1)
     value = Coalesce(
         Subquery(
