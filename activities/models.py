@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from partners.models import ContactPoint
+
 
 class Activity(models.Model):
     """An engagement with a partner: scheduled (call/meeting), a reminder (task), or logged after the fact."""
@@ -45,6 +47,11 @@ class Activity(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
     )
     outcome = models.TextField(blank=True)
+    # How a logged touch happened (WhatsApp, WeChat, SMS, call, email): set by the log form and the quick actions'
+    # "Log this"; the most used channel of a partner's recent engagements is its detected preferred channel.
+    channel = models.CharField(
+        max_length=10, choices=ContactPoint.Channel.choices, blank=True, default="", db_default=""
+    )
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         help_text="Who marked it done or cancelled it.",
@@ -52,7 +59,7 @@ class Activity(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Calendar feeds: bumped by every change a subscriber must see (time, subject, place, cancellation), so calendar
     # apps replace their copy (iCalendar SEQUENCE; the UID is stable: the id).
-    sequence = models.PositiveIntegerField(default=0)
+    sequence = models.PositiveIntegerField(default=0, db_default=0)  # db_default: bulk SQL inserts (seed_demo)
     # When the "reminder due" / "starting soon" notification was claimed by the beat task (conditional UPDATE);
     # rescheduling a planned activity clears it, so the new time notifies again.
     notified_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +77,9 @@ class Activity(models.Model):
                 fields=["start_at"], condition=Q(status="planned", notified_at__isnull=True),
                 name="activity_notify_due_idx",
             ),
+            # Today across many partners (a manager's team): planned calls/meetings of the week and due reminders, in
+            # time order, without reading the done history.
+            models.Index(fields=["mode", "start_at"], condition=Q(status="planned"), name="activity_planned_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -79,3 +89,13 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} with {self.partner_id} at {self.start_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def shown_subject(self) -> str:
+        """The subject as shown after the kind ("Call: <this>"): without a leading repeat of the kind ("Call: x" typed
+        as the subject of a call), "" when it only says the kind, so no page shows "Call: Call: …"."""
+        kind = self.get_kind_display().lower()
+        subject = (self.subject or "").strip()
+        while subject.lower().startswith(kind + ":"):
+            subject = subject[len(kind) + 1:].strip()
+        return "" if subject.lower() == kind else subject

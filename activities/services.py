@@ -6,15 +6,16 @@ computes the dates from its rows, ``partners.services`` stores them.
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min, OuterRef, Q, Subquery
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from activities.models import Activity
+from activities.notify import activities_notify_due, activities_send_digests  # noqa: F401 (the notifying services)
 from leads.models import Lead
 from partners.models import Location, Partner
 from partners.services import partner_engagement_set, partner_lock, partners_engagement_set_all
@@ -46,10 +47,18 @@ def partners_engagement_refresh_all(partner_ids: Iterable[int] | None = None) ->
     )
 
 
-def _save_and_refresh(activity: Activity) -> Activity:
+def _save_and_refresh(activity: Activity, *, bump_sequence: bool = False) -> Activity:
+    """Validate, save and refresh the partner's engagement dates. ``bump_sequence``: a change calendar subscribers
+    must see (time, subject, place, cancelled, done): the iCalendar SEQUENCE goes up by one in the same UPDATE."""
     partner = partner_lock(partner_id=activity.partner_id)
     activity.full_clean()
-    activity.save()
+    if bump_sequence and activity.pk is not None:
+        sequence = activity.sequence
+        activity.sequence = F("sequence") + 1
+        activity.save()
+        activity.sequence = sequence + 1  # the row is locked (select_for_update): nobody else moved it meanwhile
+    else:
+        activity.save()
     partner_engagement_refresh(partner)
     return activity
 
@@ -118,8 +127,9 @@ def activity_log(
     place: str = "",
     subject: str = "",
     lead: Lead | None = None,
+    channel: str = "",
 ) -> Activity:
-    """Log an engagement that already happened."""
+    """Log an engagement that already happened; ``channel``: how (WhatsApp, WeChat, SMS, call, email), if known."""
     now = timezone.now()
     if start_at > now:
         raise ValidationError({"start_at": "A logged activity must have happened already; schedule future ones."})
@@ -138,6 +148,7 @@ def activity_log(
         outcome=outcome,
         owner=by,
         completed_at=now,
+        channel=channel,
     )
     return _save_and_refresh(activity)
 
@@ -154,7 +165,7 @@ def activity_complete(*, activity: Activity, by: User | None, outcome: str = "")
     activity.completed_at = now
     if activity.start_at > now:
         activity.start_at = now
-    return _save_and_refresh(activity)
+    return _save_and_refresh(activity, bump_sequence=True)
 
 
 @transaction.atomic
@@ -165,7 +176,67 @@ def activity_cancel(*, activity: Activity, by: User | None, outcome: str = "") -
     activity.status = Activity.Status.CANCELLED
     if outcome:
         activity.outcome = outcome
-    return _save_and_refresh(activity)
+    return _save_and_refresh(activity, bump_sequence=True)
+
+
+# A time typed a moment ago still counts as "now" when rescheduling (as in activities.forms).
+RESCHEDULE_GRACE = timedelta(minutes=5)
+
+
+@transaction.atomic
+def activity_reschedule(
+    *,
+    activity: Activity,
+    by: User | None,
+    start_at: datetime,
+    duration_minutes: int | None,
+    subject: str,
+    place: str,
+    location: Location | None,
+) -> Activity:
+    """Edit a planned call/meeting or reminder: its time, duration, subject and place (the kind stays).
+
+    The arguments are the activity's new state (a reminder has no duration or place: pass None / "" / None). Only
+    planned activities change (done/cancelled: ValidationError saying so); the row is locked first. A changed time
+    must not be in the past (an overdue one may keep its time while its subject is fixed). When anything changed —
+    all these fields are in the calendar event — SEQUENCE goes up by one so subscribed calendars replace their copy;
+    a changed time clears ``notified_at`` so the new time notifies again (the notification's key includes the time).
+    An edit that changes nothing writes nothing. The partner's next engagement follows, in the same transaction.
+    ``by`` (who edits) is not stored: Activity keeps its owner.
+    """
+    activity = _claim_planned(activity)
+    place = (place or "").strip()
+    subject = (subject or "").strip()
+    if activity.mode == Activity.Mode.REMINDER:
+        if duration_minutes is not None:
+            raise ValidationError({"duration_minutes": "A reminder has no duration."})
+        if location is not None or place:
+            raise ValidationError({"place": "A reminder has no place."})
+        if not subject:
+            raise ValidationError({"subject": "Say what to be reminded of."})
+    elif activity.mode != Activity.Mode.SCHEDULED:
+        raise ValidationError("Only a scheduled call or meeting, or a reminder, can be rescheduled.")
+    if duration_minutes is not None and duration_minutes < 1:
+        raise ValidationError({"duration_minutes": "The duration must be at least one minute."})
+    _check_location(activity.partner, location)
+    moved = start_at != activity.start_at
+    if moved and start_at < timezone.now() - RESCHEDULE_GRACE:
+        raise ValidationError({"start_at": "That time has passed: pick a future time."})
+    new = {
+        "start_at": start_at,
+        "duration_minutes": duration_minutes,
+        "subject": subject,
+        "place": place,
+        "location_id": location.pk if location is not None else None,
+    }
+    if all(getattr(activity, field) == value for field, value in new.items()):
+        return activity  # nothing a subscriber (or anyone) would see changed: no write, no new SEQUENCE
+    for field, value in new.items():
+        setattr(activity, field, value)
+    activity.location = location
+    if moved:
+        activity.notified_at = None
+    return _save_and_refresh(activity, bump_sequence=True)
 
 
 def _claim_planned(activity: Activity) -> Activity:

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from activities import services
@@ -15,6 +17,8 @@ from activities.forms import (
     ActivityLogForm,
     ActivityRemindForm,
     ActivityScheduleForm,
+    activity_edit_form,
+    log_initial,
 )
 from activities.models import Activity
 from activities.selectors import activity_get_for_partner
@@ -37,9 +41,21 @@ def _add_errors(form, error):
         form.add_error(None, error)
 
 
+def _next_url(request) -> str:
+    """Where to go back to after a success (``?next=`` or a posted ``next``, e.g. Today): a path on this site only,
+    else "" (the partner page)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return ""
+
+
 def _create_view(request, partner_pk, *, form_class, service, title, done_message, initial=None):
+    """``initial``: a dict, or a function of the partner returning one."""
     partner = partner_get_for_user(request.user, partner_pk)
     data = request.POST if request.method == "POST" else None
+    if callable(initial):
+        initial = initial(partner) if data is None else None
     form = form_class(data, partner=partner, initial=initial or {})
     if request.method == "POST" and form.is_valid():
         try:
@@ -48,9 +64,10 @@ def _create_view(request, partner_pk, *, form_class, service, title, done_messag
             _add_errors(form, error)
         else:
             messages.success(request, done_message.format(kind=activity.get_kind_display()))
-            return redirect("partners:detail", pk=partner.pk)
+            return redirect(_next_url(request) or reverse("partners:detail", args=[partner.pk]))
     return render(
-        request, "activities/activity_form.html", {"partner": partner, "form": form, "title": title}
+        request, "activities/activity_form.html",
+        {"partner": partner, "form": form, "title": title, "next": _next_url(request)},
     )
 
 
@@ -90,8 +107,9 @@ def activity_log(request, partner_pk):
         partner_pk,
         form_class=ActivityLogForm,
         service=services.activity_log,
-        title="Log a past activity",
+        title="Log an activity",
         done_message="{kind} logged.",
+        initial=lambda partner: log_initial(partner=partner, params=request.GET),
     )
 
 
@@ -99,7 +117,7 @@ def _close_view(request, partner_pk, pk, *, form_class, service, title, done_mes
     partner, activity = _activity_get_for_user(request.user, partner_pk, pk)
     if activity.status != Activity.Status.PLANNED:
         messages.error(request, f"This activity is already {activity.get_status_display().lower()}.")
-        return redirect("partners:detail", pk=partner.pk)
+        return redirect(_next_url(request) or reverse("partners:detail", args=[partner.pk]))
     form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,11 +126,11 @@ def _close_view(request, partner_pk, pk, *, form_class, service, title, done_mes
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, done_message)
-        return redirect("partners:detail", pk=partner.pk)
+        return redirect(_next_url(request) or reverse("partners:detail", args=[partner.pk]))
     return render(
         request,
         "activities/activity_close.html",
-        {"partner": partner, "activity": activity, "form": form, "title": title},
+        {"partner": partner, "activity": activity, "form": form, "title": title, "next": _next_url(request)},
     )
 
 
@@ -141,4 +159,40 @@ def activity_cancel(request, partner_pk, pk):
         service=services.activity_cancel,
         title="Cancel",
         done_message="Cancelled.",
+    )
+
+
+@login_required
+@require_http_methods(GET_POST)
+def activity_edit(request, partner_pk, pk):
+    """Edit / reschedule a planned call, meeting or reminder (``services.activity_reschedule``); a done or cancelled
+    one goes back with a message. 404 unless the user sees the partner and the activity is that partner's."""
+    partner, activity = _activity_get_for_user(request.user, partner_pk, pk)
+    back = _next_url(request) or reverse("partners:detail", args=[partner.pk])
+    if activity.status != Activity.Status.PLANNED:
+        status = activity.get_status_display().lower()
+        messages.error(request, f"This activity is already {status}: it can't be changed.")
+        return redirect(back)
+    data = request.POST if request.method == "POST" else None
+    form = activity_edit_form(activity=activity, partner=partner, data=data)
+    if request.method == "POST" and form.is_valid():
+        before = (activity.sequence, activity.start_at)
+        try:
+            saved = services.activity_reschedule(activity=activity, by=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            kind = saved.get_kind_display() if saved.mode == Activity.Mode.SCHEDULED else "Reminder"
+            if saved.start_at != before[1]:
+                messages.success(request, f"{kind} rescheduled.")
+            elif saved.sequence != before[0]:
+                messages.success(request, f"{kind} updated.")
+            else:
+                messages.info(request, "Nothing changed.")
+            return redirect(back)
+    is_reminder = activity.mode == Activity.Mode.REMINDER
+    title = "Edit reminder" if is_reminder else f"Edit {activity.get_kind_display().lower()}"
+    return render(
+        request, "activities/activity_form.html",
+        {"partner": partner, "form": form, "title": title, "next": _next_url(request)},
     )

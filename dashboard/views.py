@@ -9,14 +9,16 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods
 from markupsafe import Markup
 
-from activities.selectors import partner_activities
+from activities.selectors import channels_detected, partner_activities
 from business.selectors import current_completion_for_partners, partner_business_context
 from business.services import partner_profile_save
 from dashboard.forms import PartnerEditForms
+from dashboard.today import today_agenda
 from leads.selectors import partner_leads_and_customers
 from partners.selectors import (
     assignee_options,
@@ -36,9 +38,13 @@ CONCURRENT_EDIT = "Someone else changed this partner's contacts or locations at 
 def partner_list(request):
     filterset = partner_list_filter(user=request.user, data=request.GET)
     page = partner_list_page(filterset=filterset, page=request.GET.get("page"), per_page=PAGE_SIZE)
-    completion = current_completion_for_partners([partner.pk for partner in page.rows])
+    ids = [partner.pk for partner in page.rows]
+    completion = current_completion_for_partners(ids)
+    detected = channels_detected(partner_ids=ids)  # the one-tap action: how each partner is usually reached
     for partner in page.rows:
         partner.completion = completion.get(partner.pk)
+        partner.detected_channel = detected.get(partner.pk, "")
+    request.list_default_sort = filterset.default_sort  # the column headers' sorted state (partners.templating)
     return render(
         request,
         "partners/partner_list.html",
@@ -93,11 +99,19 @@ def partner_detail(request, pk):
     context = {
         "partner": partner,
         **partner_page(partner=partner),
-        **partner_activities(partner=partner),
+        **partner_activities(partner=partner, history_page=_history_page(request)),
         **partner_leads_and_customers(partner=partner),
         **partner_business_context(partner, parameter_code=request.GET.get("parameter")),
     }
     return render(request, "partners/partner_detail.html", context)
+
+
+def _history_page(request) -> int:
+    """``?history=<n>``: which page of the partner's past activities to show (1, the latest, when absent or bad)."""
+    try:
+        return min(max(int(request.GET.get("history", 1)), 1), 10_000)
+    except ValueError:
+        return 1
 
 
 @login_required
@@ -141,6 +155,8 @@ def _save(forms, **kwargs):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD"])
 def today(request):
-    """PLACEHOLDER (being written by the Today engineer)."""
-    return redirect("partners:list")
+    """The rep's day (a manager's: their team's, ``?rep=<username>`` for one rep): see ``dashboard.today``."""
+    agenda = today_agenda(user=request.user, rep=request.GET.get("rep", "").strip())
+    return render(request, "dashboard/today.html", {"today": agenda, "now": timezone.now()})

@@ -7,7 +7,7 @@ page use the same functions; templates render the result through ``partners/_qui
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from partners.models import ContactPoint, Location
 
@@ -18,21 +18,30 @@ ACTION_KINDS = {
     "sms": (K.MOBILE, K.PHONE),
     "whatsapp": (K.WHATSAPP, K.MOBILE),
     "email": (K.EMAIL,),
+    "wechat": (K.WECHAT,),
 }
-ACTION_LABELS = {"call": "Call", "sms": "Message", "whatsapp": "WhatsApp", "email": "Email", "navigate": "Navigate"}
+ACTION_LABELS = {
+    "call": "Call", "sms": "Message", "whatsapp": "WhatsApp", "email": "Email", "wechat": "WeChat",
+    "navigate": "Navigate",
+}
+# What a quick action records when the rep logs it ("Log this call"): the activity kind; the channel is the action's
+# name (ContactPoint.Channel has the same values as the contact actions).
+ACTION_ACTIVITY_KIND = {"call": "call", "sms": "message", "whatsapp": "message", "wechat": "message", "email": "email"}
 # Actions that open another site or app: a new tab.
 NEW_TAB_ACTIONS = ("whatsapp", "navigate")
 # Every contact kind any quick action may use (what the list loads per row).
 QUICK_ACTION_KINDS = tuple(dict.fromkeys(kind for kinds in ACTION_KINDS.values() for kind in kinds))
 
-SAFE_SCHEMES = ("http", "https", "mailto", "tel", "sms")
+SAFE_SCHEMES = ("http", "https", "mailto", "tel", "sms", "weixin")
 
 
 @dataclass(frozen=True)
 class QuickAction:
-    action: str  # call / sms / whatsapp / email / navigate
+    action: str  # call / sms / whatsapp / wechat / email / navigate
     href: str
     title: str  # the contact value or the location
+    contact_id: int | None = None  # the contact point it uses (for "Log this …"), when known
+    preferred: str = ""  # "preferred" (marked on the contact) or "detected" (from logged engagements), else ""
 
     @property
     def label(self) -> str:
@@ -69,7 +78,15 @@ def mailto_href(value: str) -> str:
     return safe_href("mailto:" + (value or "").strip())
 
 
-HREF_MAKERS = {"call": tel_href, "sms": sms_href, "whatsapp": whatsapp_href, "email": mailto_href}
+def wechat_href(value: str) -> str:
+    """WeChat's link that opens a chat with a WeChat id in the app (``weixin://dl/chat?<id>``)."""
+    value = (value or "").strip()
+    return "weixin://dl/chat?" + quote(value, safe="") if value else ""
+
+
+HREF_MAKERS = {
+    "call": tel_href, "sms": sms_href, "whatsapp": whatsapp_href, "email": mailto_href, "wechat": wechat_href,
+}
 
 
 def safe_href(value: object) -> str:
@@ -92,18 +109,40 @@ def safe_href(value: object) -> str:
     return text
 
 
-def quick_actions(primary: dict[str, str], location: Location | None) -> list[QuickAction]:
-    """Links for call / sms / WhatsApp / email / navigate.
+def quick_actions(
+    primary: dict[str, str],
+    location: Location | None,
+    *,
+    ids: dict[str, int] | None = None,
+    preferred: dict | None = None,
+    detected: str = "",
+) -> list[QuickAction]:
+    """Links for call / sms / WhatsApp / WeChat / email / navigate, the partner's preferred one first.
 
-    ``primary`` is ``{kind: value}`` of the partner's primary contact points, ``location`` its primary Location (or
-    None).
+    ``primary`` is ``{kind: value}`` of the partner's primary contact points (``ids``: ``{kind: contact id}`` of the
+    same), ``location`` its primary Location (or None). The preferred action: ``preferred`` (``{"channel", "kind",
+    "value", "id"}`` of the contact marked as the partner's preferred messenger), else the ``detected`` channel (the
+    most used in its logged engagements, ``activities.selectors.channels_detected``) over its primary contacts.
     """
+    ids = ids or {}
     actions = []
     for action, kinds in ACTION_KINDS.items():
-        value = next((primary[kind] for kind in kinds if primary.get(kind)), None)
-        href = HREF_MAKERS[action](value) if value else ""
+        kind = next((kind for kind in kinds if primary.get(kind)), None)
+        href = HREF_MAKERS[action](primary[kind]) if kind else ""
         if href:
-            actions.append(QuickAction(action, href, value))
+            actions.append(QuickAction(action, href, primary[kind], ids.get(kind)))
+    first = None
+    if preferred and preferred.get("channel") in HREF_MAKERS:
+        channel = preferred["channel"]
+        href = HREF_MAKERS[channel](preferred.get("value") or "")
+        if href:
+            first = QuickAction(channel, href, preferred["value"], preferred.get("id"), "preferred")
+    if first is None and detected in HREF_MAKERS:
+        found = next((a for a in actions if a.action == detected), None)
+        if found is not None:
+            first = QuickAction(found.action, found.href, found.title, found.contact_id, "detected")
+    if first is not None:
+        actions = [first] + [a for a in actions if a.action != first.action]
     if location is not None:
         actions.append(QuickAction("navigate", location.maps_url, str(location)))
     return actions
@@ -116,3 +155,28 @@ def primaries(contacts: list[ContactPoint], locations: list[Location]) -> tuple[
         if contact.is_primary:
             primary.setdefault(contact.kind, contact.value)
     return primary, next((location for location in locations if location.is_primary), None)
+
+
+def primary_ids(contacts: list[ContactPoint]) -> dict[str, int]:
+    """``{kind: id}`` of the primary contact points, from a loaded list."""
+    return {contact.kind: contact.pk for contact in contacts if contact.is_primary}
+
+
+def preferred_contact(contacts: list[ContactPoint]) -> dict | None:
+    """The contact marked as the partner's preferred messenger, as ``quick_actions`` takes it, from a loaded list."""
+    for contact in contacts:
+        if contact.preferred_channel:
+            return {"channel": contact.preferred_channel, "kind": contact.kind, "value": contact.value,
+                    "id": contact.pk}
+    return None
+
+
+def log_params(action: QuickAction) -> dict[str, str]:
+    """The log form's prefill for "Log this …" after ``action`` (kind, channel, contact), or {} (navigate)."""
+    kind = ACTION_ACTIVITY_KIND.get(action.action)
+    if kind is None:
+        return {}
+    params = {"kind": kind, "channel": action.action}
+    if action.contact_id:
+        params["contact"] = str(action.contact_id)
+    return params

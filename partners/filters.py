@@ -8,7 +8,7 @@ from datetime import datetime, time
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
@@ -26,13 +26,25 @@ SORTS = {
     "state": "status",
 }
 DEFAULT_SORT = "name"
+REP_DEFAULT_SORT = "due"  # a rep's list: most urgent first
+# By due date, most urgent first: partners without one (no tier: never due) last, then the highest tier, then id.
+# "-due" is the exact reverse (least urgent first), so both walk the engagement_due_at index (forwards, backwards).
+DUE_ORDER = {
+    "due": (F("engagement_due_at").asc(nulls_last=True), "tier__rank", "id"),
+    "-due": (F("engagement_due_at").desc(nulls_first=True), "-tier__rank", "-id"),
+}
 
 
 class PartnerOrderingFilter(django_filters.OrderingFilter):
-    """``sort=<key>`` or ``sort=-<key>``; always finishes with ``id`` in the same direction."""
+    """``sort=<key>`` or ``sort=-<key>``; always finishes with ``id`` in the same direction. ``default`` is the sort
+    when none is asked for (``PartnerFilter`` sets it per user)."""
+
+    default = DEFAULT_SORT
 
     def filter(self, qs, value):
-        params = [param for param in (value or []) if param] or [DEFAULT_SORT]
+        params = [param for param in (value or []) if param] or [self.default]
+        if len(params) == 1 and params[0] in DUE_ORDER:
+            return qs.order_by(*DUE_ORDER[params[0]])
         ordering = [self.get_ordering_value(param) for param in params]
         tie_breaker = "-id" if ordering[-1].startswith("-") else "id"
         return qs.order_by(*ordering, tie_breaker)
@@ -65,11 +77,16 @@ class PartnerFilter(django_filters.FilterSet):
         label="Not engaged since",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    due_by = django_filters.DateFilter(
+        method="filter_due_by",
+        label="Due by",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     sort = PartnerOrderingFilter(fields=[(field, key) for key, field in SORTS.items()], label="Sort by")
 
     class Meta:
         model = Partner
-        fields = ["q", "tier", "status", "assigned_to", "overdue", "not_engaged_since"]
+        fields = ["q", "tier", "status", "assigned_to", "overdue", "due_by", "not_engaged_since"]
 
     def __init__(self, data=None, queryset=None, *, user, sees_all, **kwargs):
         """``user``: whose list it is (``queryset`` is already what they may see); ``sees_all``: a manager's list,
@@ -79,6 +96,8 @@ class PartnerFilter(django_filters.FilterSet):
         self.filters["tier"].extra["choices"] = [(tier.pk, tier.name) for tier in Tier.objects.order_by("rank")]
         if not sees_all:
             del self.filters["assigned_to"]
+            self.filters["sort"].default = REP_DEFAULT_SORT
+        self.default_sort = self.filters["sort"].default
 
     @property
     def is_filtered(self) -> bool:
@@ -119,6 +138,14 @@ class PartnerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(engagement_due_at__lt=timezone.now())
+
+    def filter_due_by(self, queryset, name, value):
+        """Partners whose engagement falls due before the end of ``value`` (in the current time zone), overdue
+        included: Today's "due this week" links here (uses the engagement_due_at index)."""
+        if not value:
+            return queryset
+        end = timezone.make_aware(datetime.combine(value, time.max))
+        return queryset.filter(engagement_due_at__lte=end)
 
     def filter_not_engaged_since(self, queryset, name, value):
         """Never engaged, or last engaged before the start of ``value`` (in the current time zone)."""

@@ -106,15 +106,43 @@ class PartnerForm(forms.ModelForm):
         return fields
 
 
+def contact_value_attrs(kind: str | None) -> dict:
+    """Input attributes for a contact's value of ``kind``: tel keyboard for numbers, email keyboard for addresses."""
+    if kind in PHONE_KINDS:
+        return {"type": "tel", "inputmode": "tel", "autocomplete": "tel"}
+    if kind == ContactPoint.Kind.EMAIL:
+        return {"type": "email", "inputmode": "email", "autocomplete": "email"}
+    return {"type": "text", "inputmode": "text", "autocomplete": "off"}
+
+
 class ContactPointForm(forms.ModelForm):
     class Meta:
         model = ContactPoint
-        fields = ["kind", "value", "label", "is_primary"]
-        labels = {"is_primary": "Primary"}
+        fields = ["kind", "value", "label", "is_primary", "preferred_channel"]
+        labels = {"is_primary": "Primary", "preferred_channel": "Preferred messenger"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The right keyboard on a phone: the value's input type follows the kind (static/js/contact_inputs.js
+        # switches it when the kind is changed in the browser).
+        kind = (self.data.get(self.add_prefix("kind")) if self.is_bound else None) or self.initial.get("kind")
+        attrs = contact_value_attrs(kind)
+        self.fields["value"].widget.input_type = attrs.pop("type")  # Django renders ``type`` from input_type
+        self.fields["value"].widget.attrs.update(attrs)
+        self.fields["kind"].widget.attrs["data-contact-kind"] = ""
+        self.fields["preferred_channel"].choices = [("", "—")] + list(ContactPoint.Channel.choices)
+        self.fields["preferred_channel"].help_text = "At most one contact per partner: how they like to be reached."
 
     def clean(self):
         cleaned = super().clean()
         kind, value = cleaned.get("kind"), (cleaned.get("value") or "").strip()
+        channel = cleaned.get("preferred_channel")
+        if kind and channel and kind not in ContactPoint.CHANNEL_KINDS[channel]:
+            kinds = " or ".join(ContactPoint.Kind(k).label for k in ContactPoint.CHANNEL_KINDS[channel])
+            self.add_error(
+                "preferred_channel",
+                f"{ContactPoint.Channel(channel).label} needs a {kinds} contact, not {ContactPoint.Kind(kind).label}.",
+            )
         if kind and value:
             if kind == ContactPoint.Kind.EMAIL:
                 try:
@@ -177,6 +205,20 @@ class OnePrimaryFormSet(BaseInlineFormSet):
 
 class ContactPointFormSetBase(OnePrimaryFormSet):
     kind_field = "kind"
+
+    def clean(self):
+        """Also: at most one contact is the partner's preferred messenger (the DB's constraint is the backstop)."""
+        super().clean()
+        preferred = [
+            form for form in self.forms
+            if getattr(form, "cleaned_data", None) and not self._should_delete_form(form)
+            and form.cleaned_data.get("preferred_channel")
+        ]
+        if len(preferred) > 1:
+            message = "Only one contact can be the preferred messenger: set “—” on the others."
+            for form in preferred[1:]:
+                form.add_error("preferred_channel", message)
+            raise ValidationError(message, code="two_preferred")
 
     def duplicate_message(self, key):
         label = ContactPoint.Kind(key).label if key in ContactPoint.Kind.values else key

@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -99,6 +100,8 @@ class Partner(models.Model):
             models.Index(fields=["assigned_to", "last_engaged_at", "id"], name="partner_assignee_engaged_idx"),
             models.Index(fields=["engagement_due_at"], name="partner_due_idx"),
             models.Index(fields=["assigned_to", "engagement_due_at"], name="partner_assignee_due_idx"),
+            # Today's overdue partners, highest tier first: the most overdue of each tier (partners.selectors).
+            models.Index(fields=["tier", "engagement_due_at"], name="partner_tier_due_idx"),
             models.Index(fields=["tier", "status"], name="partner_tier_status_idx"),
             models.Index(fields=["status", "name"], name="partner_status_name_idx"),
             GinIndex(fields=["search_document"], opclasses=["gin_trgm_ops"], name="partner_search_trgm_idx"),
@@ -159,23 +162,68 @@ class ContactPoint(models.Model):
         WHATSAPP = "whatsapp", "WhatsApp"
         WECHAT = "wechat", "WeChat"
 
+    class Channel(models.TextChoices):
+        """How a partner prefers to be reached (the list's and Today's one-tap action)."""
+
+        WHATSAPP = "whatsapp", "WhatsApp"
+        WECHAT = "wechat", "WeChat"
+        SMS = "sms", "SMS"
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+
+    # The contact kinds each channel can use (a WeChat id cannot be phoned, an email cannot get an SMS).
+    CHANNEL_KINDS = {
+        Channel.WHATSAPP: (Kind.WHATSAPP, Kind.MOBILE),
+        Channel.WECHAT: (Kind.WECHAT,),
+        Channel.SMS: (Kind.MOBILE, Kind.PHONE),
+        Channel.CALL: (Kind.MOBILE, Kind.PHONE, Kind.WHATSAPP),
+        Channel.EMAIL: (Kind.EMAIL,),
+    }
+
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contact_points")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value = models.CharField(max_length=254)
     label = models.CharField(max_length=50, blank=True, help_text="e.g. Office, Owner, Accounts")
     is_primary = models.BooleanField(default=False)
+    preferred_channel = models.CharField(
+        max_length=10, choices=Channel.choices, blank=True, default="", db_default="",
+        verbose_name="preferred messenger",
+        help_text="Mark one contact of the partner as how they prefer to be reached.",
+    )
 
     class Meta:
         ordering = ["kind", "-is_primary", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["partner", "kind"], condition=Q(is_primary=True), name="one_primary_contact_per_kind"
-            )
+            ),
+            # At most one preferred contact per partner; its index also serves the list's lookup of it.
+            models.UniqueConstraint(
+                fields=["partner"], condition=~Q(preferred_channel=""), name="one_preferred_contact_per_partner"
+            ),
+            models.CheckConstraint(
+                condition=Q(preferred_channel="")
+                | Q(preferred_channel="whatsapp", kind__in=["whatsapp", "mobile"])
+                | Q(preferred_channel="wechat", kind="wechat")
+                | Q(preferred_channel="sms", kind__in=["mobile", "phone"])
+                | Q(preferred_channel="call", kind__in=["mobile", "phone", "whatsapp"])
+                | Q(preferred_channel="email", kind="email"),
+                name="preferred_channel_fits_kind",
+            ),
         ]
         indexes = [models.Index(fields=["value"], name="contactpoint_value_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.value}"
+
+    def clean(self):
+        super().clean()
+        if self.preferred_channel and self.kind not in self.CHANNEL_KINDS.get(self.preferred_channel, ()):
+            kinds = " or ".join(ContactPoint.Kind(kind).label for kind in self.CHANNEL_KINDS[self.preferred_channel])
+            raise ValidationError({
+                "preferred_channel": f"{self.get_preferred_channel_display()} needs a {kinds} contact, "
+                f"not {self.get_kind_display()}."
+            })
 
 
 class Location(models.Model):

@@ -157,11 +157,14 @@ def partner_save_contacts_and_locations(
     message); the DB constraint is the backstop. Primaries are cleared first, so swapping a primary never collides.
     """
     if contacts is not None:
+        # Cleared first, like the primaries, so moving the preferred messenger to another contact never collides
+        # with the one-per-partner constraint.
+        ContactPoint.objects.filter(partner=partner).exclude(preferred_channel="").update(preferred_channel="")
         _replace_rows(
             partner,
             ContactPoint,
             _with_default_primary(contacts, key=lambda item: item["kind"]),
-            fields=("kind", "value", "label", "is_primary"),
+            fields=("kind", "value", "label", "is_primary", "preferred_channel"),
         )
         partners_search_refresh(partner_ids=[partner.pk])
     if locations is not None:

@@ -20,7 +20,7 @@ def url(name, partner, activity=None):
 
 def when(delta):
     moment = timezone.localtime(timezone.now() + delta)
-    return {"date": moment.strftime("%Y-%m-%d"), "time": moment.strftime("%H:%M")}
+    return {"start_at": moment.strftime("%Y-%m-%dT%H:%M")}  # one datetime-local input
 
 
 @pytest.fixture
@@ -75,13 +75,14 @@ def test_schedule_call_at_a_typed_place(rep_client, partner):
 def test_schedule_validation_errors(rep_client, partner, rep):
     other_location = factories.partner_with_contacts(assigned_to=rep).locations.get()
     cases = [
-        ({"kind": "meeting", **when(-timedelta(days=1)), "duration_minutes": "30"}, "date"),
+        ({"kind": "meeting", **when(-timedelta(days=1)), "duration_minutes": "30"}, "start_at"),
         ({"kind": "meeting", **when(timedelta(days=1)), "duration_minutes": "30", "location": partner.locations.get().pk,
           "place": "Elsewhere"}, "place"),
         ({"kind": "meeting", **when(timedelta(days=1)), "duration_minutes": "30", "location": other_location.pk},
          "location"),
         ({"kind": "visit", **when(timedelta(days=1)), "duration_minutes": "30"}, "kind"),
-        ({"kind": "call", "date": "", "time": "", "duration_minutes": "30"}, "date"),
+        ({"kind": "call", "start_at": "", "duration_minutes": "30"}, "start_at"),
+        ({"kind": "call", "start_at": "tomorrow", "duration_minutes": "30"}, "start_at"),
         ({"kind": "call", **when(timedelta(days=1)), "duration_minutes": "0"}, "duration_minutes"),
     ]
     for data, field in cases:
@@ -122,7 +123,7 @@ def test_log_a_past_activity_moves_last_engagement(rep_client, partner):
 
 def test_log_in_the_future_is_refused(rep_client, partner):
     response = rep_client.post(url("log", partner), {"kind": "call", **when(timedelta(days=1))})
-    assert "date" in response.context["form"].errors and not Activity.objects.exists()
+    assert "start_at" in response.context["form"].errors and not Activity.objects.exists()
 
 
 # --- Complete and cancel --------------------------------------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""The Today page's content: the partners app's and the activities app's selectors, composed (this app is above both).
+
+Query budget (a rep; a manager adds one, the reps of the filter): 1. whether the user sees all partners (visibility),
+2.-3. overdue and due-this-week partner ids with their capped counts (``partners.selectors.partners_due``),
+4.-5. scheduled calls/meetings and due reminders with their counts (``activities.selectors.activities_today``),
+6. the rows of every partner shown, with what their quick actions need (``partner_list_rows``), 7. how each of those
+partners is usually reached (``channels_detected``). The same whatever the number of partners: each section is capped.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
+from django.utils import timezone
+
+from activities.selectors import ActivitySection, activities_today, channels_detected
+from partners.models import Partner
+from partners.selectors import (
+    DueSection,
+    partner_list_rows,
+    partner_today_scope,
+    partners_due,
+    rep_options,
+    user_sees_all_partners,
+)
+
+SECTION_LIMIT = 20
+WEEK_DAYS = 7
+
+
+@dataclass
+class PartnerItems:
+    rows: list[Partner]
+    section: DueSection
+    more_url: str = ""
+
+
+@dataclass
+class Today:
+    overdue: PartnerItems
+    due_soon: PartnerItems
+    scheduled: ActivitySection
+    reminders: ActivitySection
+    partners: dict[int, Partner]  # every partner shown, by id (the activities' partners too)
+    sees_all: bool
+    rep: str = ""
+    reps: list[tuple[str, str]] = field(default_factory=list)
+    rep_unknown: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.overdue.rows or self.due_soon.rows or self.scheduled.rows or self.reminders.rows)
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_LIMIT) -> Today:
+    """Today for ``user``: across all their partners (a manager: all partners they see, or those of the rep with
+    username ``rep``). Times are in the active time zone. 7 queries (8 for a manager), see the module docstring."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    week_end = _day_start(today + timedelta(days=WEEK_DAYS + 1))  # today and the next 7 days
+    sees_all = user_sees_all_partners(user)
+    reps, rep_unknown = [], False
+    if sees_all:
+        reps = rep_options()
+        if rep and rep not in {username for username, _name in reps}:
+            rep, rep_unknown = "", True
+    else:
+        rep = ""
+    scope = partner_today_scope(user=user, rep=rep)
+    due = partners_due(partners=scope, now=now, until=week_end, limit=limit)
+    activities = activities_today(
+        partners=scope, start=_day_start(today), until=week_end, reminders_until=_day_start(today + timedelta(days=1)),
+        limit=limit,
+    )
+    ids = list(dict.fromkeys(
+        due["overdue"].ids + due["due_soon"].ids
+        + [a.partner_id for section in activities.values() for a in section.rows]
+    ))
+    rows = partner_list_rows(ids)
+    detected = channels_detected(partner_ids=ids)
+    for partner in rows:
+        partner.detected_channel = detected.get(partner.pk, "")
+    partners = {partner.pk: partner for partner in rows}
+    base = {"assigned_to": rep} if rep else {}
+    list_url = reverse("partners:list")
+    overdue_url = f"{list_url}?{urlencode({**base, 'overdue': 'on', 'sort': 'due'})}"
+    last_day = (week_end.date() - timedelta(days=1)).isoformat()
+    due_url = f"{list_url}?{urlencode({**base, 'due_by': last_day, 'sort': 'due'})}"
+    return Today(
+        overdue=PartnerItems(
+            [partners[pk] for pk in due["overdue"].ids if pk in partners], due["overdue"], overdue_url
+        ),
+        due_soon=PartnerItems([partners[pk] for pk in due["due_soon"].ids if pk in partners], due["due_soon"], due_url),
+        scheduled=activities["scheduled"],
+        reminders=activities["reminders"],
+        partners=partners,
+        sees_all=sees_all,
+        rep=rep,
+        reps=reps,
+        rep_unknown=rep_unknown,
+    )
