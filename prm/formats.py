@@ -2,9 +2,12 @@
 
 Dates: aware datetimes are shown in the current time zone (as Django's template language does), in one of a few named
 styles; ``iso`` is for ``<time datetime=…>``. Numbers: thousands separators, no trailing zeros ("90,000", not
-"90000.00"), at most two decimals.
+"90000.00"), at most two decimals; with their unit (``quantity``: "INR 48,200", "1,250 leads", "12.5 kg", "80%") and
+counted nouns (``counted``: "1 partner", "1,250 partners"). Business periods as people say them (``period``: "Nov 2026",
+"Q3 2026").
 """
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -56,6 +59,53 @@ def format_number(value: object, places: int = 2) -> str:
     return f"{number:,.{places}f}".rstrip("0").rstrip(".")
 
 
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")  # an ISO 4217 code as a parameter's unit: INR, USD, EUR…
+COUNT_UNITS = ("", "count", "number", "#")
+
+
+def format_quantity(value: object, unit: str = "", noun: str = "") -> str:
+    """A number with its unit, for people: a currency code before the amount ("INR 48,200"; cents only when there are
+    some: "USD 1,234.50"), "%" right after it ("80%"), a count bare or with ``noun`` ("1,250 leads"), any other unit
+    after it ("12.5 kg"). "" for None or not a number."""
+    text = format_number(value)
+    if not text:
+        return ""
+    unit = (unit or "").strip()
+    if CURRENCY_RE.match(unit):
+        if "." in text:
+            text = format_number(value, 2)
+            whole, _, cents = text.partition(".")
+            text = f"{whole}.{cents.ljust(2, '0')}"
+        return f"{unit} {text}"
+    if unit == "%":
+        return f"{text}%"
+    if unit.lower() in COUNT_UNITS:
+        return f"{text} {noun}" if noun else text
+    return f"{text} {unit}"
+
+
+def format_count(value: object, singular: str, plural: str = "") -> str:
+    """``1250|counted("partner")`` → "1,250 partners"; ``1|counted("partner")`` → "1 partner"."""
+    text = format_number(value, 0)
+    if not text:
+        return ""
+    return f"{text} {singular if text == '1' else (plural or singular + 's')}"
+
+
+_PERIOD_RE = re.compile(r"^(\d{4})-(?:Q([1-4])|(\d{2}))$")
+
+
+def format_period(label: object) -> str:
+    """A business period's label as people say it: "2026-11" → "Nov 2026", "2026-Q3" → "Q3 2026"; other text as is."""
+    match = _PERIOD_RE.match(str(label or ""))
+    if not match:
+        return "" if label is None else str(label)
+    year, quarter, month = match.groups()
+    if quarter:
+        return f"Q{quarter} {year}"
+    return f"{MONTHS[int(month) - 1]} {year}" if 1 <= int(month) <= 12 else str(label)
+
+
 def format_percent(value: object) -> str:
     """A percentage as a whole number ("73"); "" when not a number."""
     try:
@@ -84,6 +134,9 @@ FILTERS = {
     "date": format_date,
     "number": format_number,
     "percent": format_percent,
+    "quantity": format_quantity,
+    "counted": format_count,  # not "count": that is Jinja2's length filter
+    "period": format_period,
     "pluralize": pluralize,
     "timesince": since,
     "linebreaksbr": line_breaks,

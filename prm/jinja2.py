@@ -17,6 +17,7 @@ from django.template.backends.jinja2 import Jinja2, Template
 from django.templatetags.static import static
 from django.test.signals import template_rendered
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import json_script
 
 from jinja2 import Environment
@@ -29,8 +30,12 @@ def url(name: str, *args: object, **kwargs: object) -> str:
 
 
 def environment(**options: object) -> Environment:
-    env = Environment(**options)  # noqa: S701 (autoescape is on: Django's backend sets it)
-    env.globals.update(static=static, url=url)
+    # i18n: ``_("…")``, ``{% trans %}…{% endtrans %}`` use Django's translation (LocaleMiddleware picks the language;
+    # English is shipped). "newstyle" gettext escapes and formats: ``_("%(n)s partners", n=count)``.
+    extensions = [*options.pop("extensions", ()), "jinja2.ext.i18n"]
+    env = Environment(extensions=extensions, **options)  # noqa: S701 (autoescape is on: Django's backend sets it)
+    env.install_gettext_translations(translation, newstyle=True)
+    env.globals.update(static=static, url=url, current_language=translation.get_language)
     env.filters.update(json_script=json_script, **formats.FILTERS)
     for path in getattr(settings, "JINJA2_HELPERS", ()):
         module = import_module(path)

@@ -11,7 +11,17 @@
       return;
     }
     var figure = JSON.parse(source.textContent);
-    window.Plotly.newPlot(target, figure.data, figure.layout, figure.config || {});
+    var layout = figure.layout || {};
+    var config = figure.config || {};
+    if (window.matchMedia && window.matchMedia("(max-width: 599px)").matches) {
+      // A phone: no mode bar over the title (zoom and pan fight with scrolling anyway), every other period labelled,
+      // labels level rather than slanted.
+      config.displayModeBar = false;
+      config.scrollZoom = false;
+      layout.xaxis = Object.assign({}, layout.xaxis, {nticks: 6, tickangle: 0});
+      layout.dragmode = false;
+    }
+    window.Plotly.newPlot(target, figure.data, layout, config);
   }
 
   if (document.readyState === "loading") {

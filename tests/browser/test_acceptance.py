@@ -22,6 +22,7 @@ from activities.services import activity_log
 from business import periods
 from business.models import Achievement, InactivityRule, Parameter, Target, UploadBatch
 from partners.models import ContactPoint, Partner
+from prm import formats
 from tests import factories
 from tests.browser.conftest import login, screenshot
 
@@ -103,7 +104,8 @@ def test_new_rep_journey(page, live_server):
 
     # Log in: only my four partners.
     login(page, live_server, rep)
-    assert page.url == f"{live_server.url}/partners/"
+    assert page.url == f"{live_server.url}/today/"  # where a rep lands (issue 11)
+    page.goto(f"{live_server.url}/partners/?sort=name")  # a rep's list defaults to most urgent first
     assert page.locator("h1").inner_text() == "My partners"
     assert _row_names(page) == ["Anand Distributors", "Bharat Electricals", "Coromandel Solar", "Deccan Hardware"]
     assert "Eastern Pumps" not in page.locator("main").inner_text()
@@ -113,8 +115,8 @@ def test_new_rep_journey(page, live_server):
     response = page.goto(f"{live_server.url}/partners/{eastern.pk}/activities/schedule/")
     assert response.status == 404
 
-    # Filter through the form: overdue only, then Gold and overdue.
-    page.goto(f"{live_server.url}/partners/")
+    # Filter through the form: overdue only, then Gold and overdue (by name: the form keeps the sort).
+    page.goto(f"{live_server.url}/partners/?sort=name")
     _apply_filters(page, overdue=True)
     assert "overdue=on" in page.url
     assert _row_names(page) == ["Anand Distributors", "Coromandel Solar"]
@@ -155,8 +157,8 @@ def test_new_rep_journey(page, live_server):
     # Business card: this month's revenue against target, and the trendline drawn by the local plotly.js.
     card_row = page.locator("#business-card tr[data-parameter='revenue']")
     cells = card_row.locator("td").all_inner_texts()
-    assert cells[0] == periods.label(months[-1], "monthly")
-    assert (cells[1], cells[2]) == ("500,000", "415,000")
+    assert cells[0] == formats.format_period(periods.label(months[-1], "monthly"))  # "Nov 2026"
+    assert (cells[1], cells[2]) == ("USD 500,000", "USD 415,000")  # revenue's unit is USD
     assert cells[3].startswith("83%")
     assert cells[4].startswith("▲ +35,000") and "(+9%)" in cells[4]  # vs 380,000 last month
     page.wait_for_selector("#trend-chart svg.main-svg")
@@ -174,8 +176,7 @@ def test_new_rep_journey(page, live_server):
     meeting = timezone.localtime(timezone.now() + timedelta(days=3)).replace(hour=11, minute=15, second=0,
                                                                               microsecond=0)
     page.select_option("#id_kind", "meeting")
-    page.fill("#id_date", meeting.strftime("%Y-%m-%d"))
-    page.fill("#id_time", "11:15")
+    page.fill("#id_start_at", meeting.strftime("%Y-%m-%dT11:15"))  # one datetime-local picker
     page.fill("#id_duration_minutes", "60")
     page.select_option("#id_location", str(warehouse.pk))
     page.fill("#id_subject", "Quarterly order planning")
@@ -199,8 +200,7 @@ def test_new_rep_journey(page, live_server):
         page.click(".head-actions a:has-text('Log activity')")
     page.wait_for_selector("#id_outcome")
     page.select_option("#id_kind", "call")
-    page.fill("#id_date", call.strftime("%Y-%m-%d"))
-    page.fill("#id_time", call.strftime("%H:%M"))
+    page.fill("#id_start_at", call.strftime("%Y-%m-%dT%H:%M"))
     page.fill("#id_duration_minutes", "15")
     page.fill("#id_subject", "Payment follow-up")
     page.fill("#id_outcome", "Cheque for the May invoice is ready; collecting it at the meeting.")
@@ -261,11 +261,12 @@ def test_manager_journey(page, live_server, settings, tmp_path):
     )
 
     login(page, live_server, manager)
+    page.goto(f"{live_server.url}/partners/")  # login lands on Today (issue 11)
     assert page.locator("h1").inner_text() == "All partners"
     page.goto(f"{live_server.url}/partners/{partner.pk}/?parameter=secondary_sales")
     assert page.locator("#partner-state").inner_text().strip() == "Active"
     before = page.locator("#business-card tr[data-parameter='secondary_sales'] td").all_inner_texts()
-    assert (before[1], before[2]) == ("250,000", "—")  # a target, nothing generated yet
+    assert (before[1], before[2]) == ("INR 250,000", "—")  # a target, nothing generated yet
 
     # The upload page, from the achievements list.
     page.goto(f"{live_server.url}/admin/business/achievement/")
@@ -323,8 +324,8 @@ def test_manager_journey(page, live_server, settings, tmp_path):
     page.goto(f"{live_server.url}/partners/{partner.pk}/?parameter=secondary_sales")
     page.wait_for_selector("#trend-chart svg.main-svg")
     cells = page.locator("#business-card tr[data-parameter='secondary_sales'] td").all_inner_texts()
-    assert cells[0] == label[-1]
-    assert (cells[1], cells[2]) == ("250,000", "15,300")
+    assert cells[0] == formats.format_period(label[-1])
+    assert (cells[1], cells[2]) == ("INR 250,000", "INR 15,300")
     assert cells[3].startswith("6%")
     assert cells[4].startswith("▼ -32,900") and "(-68%)" in cells[4]  # vs 48,200 last month
     assert "Trend: Secondary sales" in page.locator("#trendline").inner_text()

@@ -19,7 +19,8 @@ def test_rep_filters_opens_partner_and_schedules_a_meeting(page, live_server):
     factories.partner_with_contacts(name="Sunrise Elsewhere", assigned_to=other)
 
     login(page, live_server, rep)
-    assert page.url.endswith("/partners/")
+    assert page.url.endswith("/today/")  # where a rep lands (issue 11)
+    page.goto(f"{live_server.url}/partners/")
     assert page.locator("tbody tr").count() == 2
 
     page.click("details.filters summary")  # open the filters panel (closed while no filter is on)
@@ -42,8 +43,7 @@ def test_rep_filters_opens_partner_and_schedules_a_meeting(page, live_server):
     page.wait_for_load_state("networkidle")
     moment = timezone.localtime(timezone.now() + timedelta(days=2)).replace(hour=10, minute=30)
     page.select_option("#id_kind", "meeting")
-    page.fill("#id_date", moment.strftime("%Y-%m-%d"))
-    page.fill("#id_time", "10:30")
+    page.fill("#id_start_at", moment.strftime("%Y-%m-%dT10:30"))  # one datetime-local picker
     page.fill("#id_duration_minutes", "45")
     page.select_option("#id_location", str(target.locations.get().pk))
     page.fill("#id_subject", "Quarterly planning")
