@@ -10,6 +10,7 @@ template helpers in ``settings.JINJA2_HELPERS``: modules with ``GLOBALS`` and ``
 like Django's template tag libraries, so this layer-0 module imports no app.
 """
 
+from functools import lru_cache
 from importlib import import_module
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import json_script
+from markupsafe import Markup
 
 from jinja2 import Environment
 from prm import formats
@@ -29,12 +31,39 @@ def url(name: str, *args: object, **kwargs: object) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
+@lru_cache(maxsize=4096)
+def _translated(language: str | None, message: str) -> Markup:
+    return Markup(translation.gettext(message))  # noqa: S704 (the app's own strings and catalogues, as newstyle gettext)
+
+
+def gettext(message: str, **variables: object) -> Markup:
+    """``{{ _("Partners") }}``, ``{{ _("By %(name)s", name=user.name) }}``: Jinja2's "newstyle" gettext (the text is
+    trusted, the variables are escaped into it), made cheap for pages that ask for ~150 strings per request.
+
+    Jinja2's own wrapper called Django's gettext through the template context and formatted every string with
+    ``Markup % {}`` (~1.5 ms of a partner page's CPU, docs/benchmarks.md); here the translation is remembered per
+    (active language, message) — catalogues do not change while a process runs — and only strings holding a ``%``
+    are formatted (the same result: a string without ``%`` formats to itself). The environment always autoescapes
+    (Django's backend sets it), so the result is always Markup, as the newstyle wrapper's is.
+    """
+    text = _translated(translation.get_language(), message)
+    return text % variables if "%" in text else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: object) -> Markup:
+    """The plural form, newstyle: ``num`` is available to the string as ``%(num)s``."""
+    variables.setdefault("num", num)
+    return Markup(translation.ngettext(singular, plural, num)) % variables  # noqa: S704 (as above; variables escaped)
+
+
 def environment(**options: object) -> Environment:
     # i18n: ``_("…")``, ``{% trans %}…{% endtrans %}`` use Django's translation (LocaleMiddleware picks the language;
     # English is shipped). "newstyle" gettext escapes and formats: ``_("%(n)s partners", n=count)``.
     extensions = [*options.pop("extensions", ()), "jinja2.ext.i18n"]
     env = Environment(extensions=extensions, **options)  # noqa: S701 (autoescape is on: Django's backend sets it)
-    env.install_gettext_translations(translation, newstyle=True)
+    env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True,
+                                  pgettext=translation.pgettext, npgettext=translation.npgettext)
+    env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)  # the fast newstyle pair (see gettext)
     env.globals.update(static=static, url=url, current_language=translation.get_language)
     env.filters.update(json_script=json_script, **formats.FILTERS)
     for path in getattr(settings, "JINJA2_HELPERS", ()):
