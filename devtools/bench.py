@@ -42,7 +42,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 from django.utils import timezone
 from markupsafe import escape
 
@@ -51,6 +51,9 @@ from business import metrics, periods
 from business.services import partners_tag_inactive
 from dashboard.views import PAGE_SIZE
 from devtools import bench_notify, bench_today, demo
+from devtools.bench_measure import measure_get as _measure_get
+from devtools.bench_measure import ms as _ms
+from devtools.bench_measure import p95 as _p95
 from leads.models import Lead
 from partners.models import Partner, Tier
 from partners.roles import MANAGER, SALES_REP
@@ -133,15 +136,6 @@ def _estimate(model):
 # --- Pages (test Client, in-process) ----------------------------------------------------------------------------------
 
 
-def _ms(seconds):
-    return f"{seconds * 1000:.1f} ms"
-
-
-def _p95(values):
-    ordered = sorted(values)
-    return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]  # nearest rank
-
-
 def _page_users():
     """(manager, rep): the demo manager (or any user who sees all partners) and the rep with the most partners."""
     User = get_user_model()
@@ -174,48 +168,6 @@ def _detail_partner():
         partner = Partner.objects.get(pk=row[0])
     counts = (Activity.objects.filter(partner=partner).count(), Lead.objects.filter(partner=partner).count())
     return partner, counts
-
-
-def _measure_get(client, url, repeat):
-    """One request counting queries, then ``repeat`` timed ones.
-
-    Returns (times, cpu, sql, (queries, framework), status), per timed request: wall seconds; this process's CPU
-    seconds (Python: middleware, view, Jinja2, psycopg; the test Client's own overhead included, PostgreSQL's work not);
-    and the summed duration of its SQL statements (``connection.execute_wrapper``: round trip + PostgreSQL's
-    execution + psycopg reading the rows, as the view waits for them).
-    """
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    # Count now: the next request's request_started signal clears the connection's query log.
-    queries = len(captured)
-    framework = sum(1 for q in captured.captured_queries if _FRAMEWORK_SQL.search(q["sql"]))
-    if response.status_code != 200:
-        return [], [], [], (queries, framework), response.status_code
-    in_sql = [0.0]
-
-    def timed(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            in_sql[0] += time.perf_counter() - started
-
-    times, cpu, sql = [], [], []
-    with connection.execute_wrapper(timed):
-        for _ in range(repeat):
-            in_sql[0] = 0.0
-            started, started_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url)
-            times.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - started_cpu)
-            sql.append(in_sql[0])
-    return times, cpu, sql, (queries, framework), response.status_code
-
-
-# Session and authentication lookups every logged-in request makes (middleware, has_perm): counted separately.
-_FRAMEWORK_SQL = re.compile(
-    r'FROM "django_session"|FROM "auth_user" WHERE "auth_user"\."id" = |"auth_permission"\."codename"'
-)
 
 
 def _page_row(section, name, client, url, repeat, target_cpu_ms, target_queries, note="", target_sql_ms=None):

@@ -1,6 +1,6 @@
 """Benchmark section ``today`` (``manage.py bench --only today``): the Today page (/today/) at the bench's dataset.
 
-Measured through Django's test Client like the ``list``/``detail`` pages (``devtools.bench._measure_get``: one
+Measured through Django's test Client like the ``list``/``detail`` pages (``devtools.bench_measure.measure_get``: one
 request counting queries, then ``repeat`` timed ones; wall time, this process's CPU and the SQL time per request):
 
 - a rep with 500 partners: the rep with the most partners is given other reps' partners until they have 500, inside a
@@ -11,20 +11,19 @@ request counting queries, then ``repeat`` timed ones; wall time, this process's 
 
 Targets (issue 11): median ≤ 60 ms and ≤ 12 queries, whatever the number of partners. Returns dicts of
 ``devtools.bench.Row`` fields, as ``bench_notify`` does: bench.py builds the rows, this module does not import it (no
-import cycle); it measures the way bench.py's pages do (wall time, this process's CPU, the SQL statements' time).
+import cycle); it measures with bench.py's own function (devtools.bench_measure).
 """
 
-import re
 import statistics
-import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 
+from devtools.bench_measure import measure_get, ms, p95
 from partners.models import Partner
 from partners.roles import MANAGER, SALES_REP
 
@@ -60,63 +59,18 @@ def _give_partners(rep, count):
     return Partner.objects.filter(assigned_to=rep).count()
 
 
-# Session and authentication lookups every logged-in request makes: counted apart, as bench.py does.
-_FRAMEWORK_SQL = re.compile(
-    r'FROM "django_session"|FROM "auth_user" WHERE "auth_user"\."id" = |"auth_permission"\."codename"'
-)
-
-
-def _ms(seconds):
-    return f"{seconds * 1000:.1f} ms"
-
-
-def _p95(values):
-    ordered = sorted(values)
-    return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]  # nearest rank
-
-
-def _measure(client, url, repeat):
-    """One request counting queries, then ``repeat`` timed ones: wall, CPU of this process and SQL time each."""
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    queries = len(captured)
-    framework = sum(1 for q in captured.captured_queries if _FRAMEWORK_SQL.search(q["sql"]))
-    if response.status_code != 200:
-        return None, (queries, framework), response.status_code
-    in_sql = [0.0]
-
-    def timed(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            in_sql[0] += time.perf_counter() - started
-
-    times, cpu, sql = [], [], []
-    with connection.execute_wrapper(timed):
-        for _ in range(repeat):
-            in_sql[0] = 0.0
-            started, started_cpu = time.perf_counter(), time.process_time()
-            client.get(url)
-            times.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - started_cpu)
-            sql.append(in_sql[0])
-    return (times, cpu, sql), (queries, framework), 200
-
-
 def _row(name, client, url, repeat, note):
     target = f"median ≤ {TODAY_MS} ms, ≤ {TODAY_QUERIES} q"
-    measured, (queries, framework), status = _measure(client, url, repeat)
-    if measured is None:
+    times, cpu, sql, (queries, framework), status = measure_get(client, url, repeat)
+    if status != 200:
         return {"section": "today", "name": name, "queries": str(queries), "target": target, "ok": False,
                 "note": f"HTTP {status} for {url}"}
-    times, cpu, sql = measured
     median = statistics.median(times)
     return {
-        "section": "today", "name": name, "median": _ms(median), "p95": _ms(_p95(times)),
+        "section": "today", "name": name, "median": ms(median), "p95": ms(p95(times)),
         "queries": f"{queries} ({framework} auth)", "target": target,
         "ok": median * 1000 <= TODAY_MS and queries <= TODAY_QUERIES, "note": note,
-        "cpu": _ms(statistics.median(cpu)), "sql_time": _ms(statistics.median(sql)),
+        "cpu": ms(statistics.median(cpu)), "sql_time": ms(statistics.median(sql)),
     }
 
 
