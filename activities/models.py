@@ -3,9 +3,10 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import ContactPoint
+from prm.choices import ChoiceDisplayMixin
 
 
-class Activity(models.Model):
+class Activity(ChoiceDisplayMixin, models.Model):
     """An engagement with a partner: scheduled (call/meeting), a reminder (task), or logged after the fact."""
 
     class Kind(models.TextChoices):

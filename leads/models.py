@@ -3,8 +3,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from prm.choices import ChoiceDisplayMixin
 
-class Lead(models.Model):
+
+class Lead(ChoiceDisplayMixin, models.Model):
     class Stage(models.TextChoices):
         NEW = "new", "New"
         CONTACTED = "contacted", "Contacted"
@@ -57,7 +59,7 @@ class Lead(models.Model):
         return self.name
 
 
-class LeadStageChange(models.Model):
+class LeadStageChange(ChoiceDisplayMixin, models.Model):
     """One row per stage move of a lead: its history."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")

@@ -9,8 +9,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from prm.choices import ChoiceDisplayMixin
 
-class Notification(models.Model):
+
+class Notification(ChoiceDisplayMixin, models.Model):
     """One message for one user: shown in the bell and the list, and (when the user wants email) emailed once."""
 
     class Event(models.TextChoices):

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from prm.choices import ChoiceDisplayMixin
+
 
 class Tier(models.Model):
     """Partner tier (Platinum/Gold/Silver by default); decides how often a partner must be engaged."""
@@ -46,7 +48,7 @@ class ProfileField(models.Model):
         return self.label
 
 
-class Partner(models.Model):
+class Partner(ChoiceDisplayMixin, models.Model):
     class Kind(models.TextChoices):
         ORGANISATION = "organisation", "Organisation"
         INDIVIDUAL = "individual", "Individual"
@@ -118,7 +120,7 @@ class Partner(models.Model):
         return self.engagement_due_at is not None and self.engagement_due_at < timezone.now()
 
 
-class StatusChange(models.Model):
+class StatusChange(ChoiceDisplayMixin, models.Model):
     """One row per change of a partner's Active/Inactive status (by hand or by a rule)."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="status_changes")
@@ -154,7 +156,7 @@ class CodeChange(models.Model):
         return f"{self.partner_id}: {self.old_code} → {self.new_code}"
 
 
-class ContactPoint(models.Model):
+class ContactPoint(ChoiceDisplayMixin, models.Model):
     class Kind(models.TextChoices):
         PHONE = "phone", "Phone"
         MOBILE = "mobile", "Mobile"
