@@ -3,11 +3,13 @@
 from django.urls import path
 
 from activities.calendar_views import calendar_feed
+from dashboard.team import team_dashboard
 from dashboard.views import today
 from notifications.settings_views import user_settings
 
 urlpatterns = [
     path("today/", today, name="today"),
+    path("team/", team_dashboard, name="team"),
     path("settings/", user_settings, name="settings"),
     path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
 ]

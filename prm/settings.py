@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "csp",
     "partners",
     "notifications",
+    "insights",
     "activities",
     "leads",
     "business",

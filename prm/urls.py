@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="today", permanent=False)),
     path("", include("dashboard.root_urls")),  # /today/, /settings/, /calendar/<token>.ics
     path("notifications/", include("notifications.urls")),
+    path("insights/", include("insights.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("partners/", include("dashboard.urls")),

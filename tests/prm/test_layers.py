@@ -5,7 +5,9 @@ import itertools
 import grimp
 from importlinter import cli
 
-PACKAGES = ("prm", "partners", "notifications", "activities", "leads", "business", "dashboard", "devtools")
+PACKAGES = (
+    "prm", "partners", "notifications", "activities", "leads", "business", "insights", "dashboard", "devtools",
+)
 
 
 def test_apps_import_down_the_layers():

@@ -1,0 +1,146 @@
+"""Insights: what a rep should do next, from rules a manager configures; and the tiers' expected business bands.
+
+Layer 4 (shared/DESIGN.md): may import partners, notifications, activities, leads and business; dashboard composes it.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from prm.choices import ChoiceDisplayMixin
+
+
+class Rule(ChoiceDisplayMixin, models.Model):
+    """One kind of insight, configured in the admin. The seven codes are created by a data migration; the evaluation
+    of each is set-based SQL in ``insights.evaluate``. Which fields a rule reads is said in its ``help`` (admin)."""
+
+    class Code(models.TextChoices):
+        ENGAGEMENT_DUE = "engagement_due", "Engagement overdue or due soon"
+        BUSINESS_DROP = "business_drop", "Business drop"
+        TARGET_AT_RISK = "target_at_risk", "Target at risk (pacing)"
+        NO_NEXT_ENGAGEMENT = "no_next_engagement", "No next engagement planned"
+        INACTIVITY_RISK = "inactivity_risk", "About to be tagged inactive"
+        LEAD_FOLLOW_UP = "lead_follow_up", "Lead without follow-up"
+        TIER_REVIEW = "tier_review", "Tier review (promote/demote)"
+
+    class Action(models.TextChoices):
+        SCHEDULE_MEETING = "schedule_meeting", "Schedule a meeting"
+        SCHEDULE_CALL = "schedule_call", "Schedule a call"
+        LOG_CALL = "log_call", "Call now"
+        PLAN_PUSH = "plan_push", "Plan a push"
+        FOLLOW_UP_LEAD = "follow_up_lead", "Follow up the lead"
+        REVIEW_TIER = "review_tier", "Review the tier"
+
+    code = models.CharField(max_length=30, choices=Code.choices, unique=True)
+    enabled = models.BooleanField(default=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    tiers = models.ManyToManyField("partners.Tier", blank=True, help_text="Only partners of these tiers; none = all.")
+    parameter = models.ForeignKey(
+        "business.Parameter", on_delete=models.PROTECT, null=True, blank=True,
+        help_text="The business parameter the rule looks at (business drop, target at risk, tier review); none = all "
+                  "active parameters.",
+    )
+    threshold_percent = models.DecimalField(
+        max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Business drop: the fall that counts (e.g. 30 = down ≥ 30 %). Target at risk: pacing below this % "
+                  "of the expected share. Tier review: % outside the tier's band.",
+    )
+    periods = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Business drop: the previous N full periods averaged. Tier review: N periods in a row.",
+    )
+    days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(365)],
+        help_text="Engagement due: days before the due date that count as 'about to be'. Lead follow-up: days "
+                  "without an activity. Inactivity risk: days before the inactivity rules would tag the partner.",
+    )
+    suppression_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A dismissed insight stays hidden this long.",
+    )
+    weight = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Importance in the ranking (0–100); the score also grows with the tier and how far off it is.",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold_percent__isnull=True) | Q(threshold_percent__gte=0, threshold_percent__lte=100),
+                name="insight_rule_threshold_range",
+            ),
+            models.CheckConstraint(condition=Q(weight__lte=100), name="insight_rule_weight_range"),
+        ]
+
+    def __str__(self):
+        return self.get_code_display()
+
+
+class Insight(ChoiceDisplayMixin, models.Model):
+    """One suggestion for one partner. ``fingerprint`` (rule, partner, subject, period) makes evaluation idempotent:
+    re-evaluating refreshes the same row. ``evidence`` holds the numbers the sentence is rendered from."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+        SNOOZED = "snoozed", "Snoozed"
+        RESOLVED = "resolved", "Resolved (the cause is gone)"
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="insights")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="insights")
+    subject = models.CharField(max_length=100, blank=True, help_text="e.g. a parameter code or 'lead:<id>'.")
+    period_start = models.DateField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=200, unique=True)
+    evidence = models.JSONField(default=dict)
+    score = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_seen_at = models.DateTimeField(help_text="When an evaluation last found the cause still there.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateField(null=True, blank=True)
+    suppressed_until = models.DateTimeField(null=True, blank=True, help_text="Dismissed: hidden until then.")
+    dismiss_reason = models.CharField(max_length=200, blank=True)
+    reacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-score", "-id"]
+        indexes = [
+            models.Index(fields=["partner", "state", "-score"], name="insight_partner_state_idx"),
+            models.Index(fields=["state", "-score"], condition=Q(state="open"), name="insight_open_score_idx"),
+            models.Index(fields=["rule", "state"], name="insight_rule_state_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule} · {self.partner_id}"
+
+
+class TierBand(models.Model):
+    """The business a partner of a tier is expected to bring per period of a parameter ("tentative business
+    opportunity"): shown on the card next to the partner's own figures, the default target for a new partner of the
+    tier, and what the tier-review rule compares with."""
+
+    tier = models.ForeignKey("partners.Tier", on_delete=models.CASCADE, related_name="bands")
+    parameter = models.ForeignKey("business.Parameter", on_delete=models.CASCADE, related_name="tier_bands")
+    low = models.DecimalField(max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    high = models.DecimalField(max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        ordering = ["tier__rank", "parameter__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "parameter"], name="tier_band_unique"),
+            models.CheckConstraint(condition=Q(low__lte=models.F("high")), name="tier_band_low_le_high"),
+            models.CheckConstraint(condition=Q(low__gte=0), name="tier_band_low_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.tier} · {self.parameter}: {self.low}–{self.high}"
