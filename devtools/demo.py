@@ -52,6 +52,7 @@ from activities.services import partners_engagement_refresh_all
 from business import periods
 from business.metrics import metrics_compute_range
 from business.models import Achievement, Frequency, Parameter, Target, UploadBatch
+from insights.models import Insight, TeamAttainment, TeamMover
 from leads.models import Customer, Lead, LeadStageChange
 from partners.models import CodeChange, ContactPoint, Location, Partner, StatusChange, Tier
 from partners.roles import MANAGER, SALES_REP
@@ -170,7 +171,7 @@ def demo_seed(
 def demo_clear() -> None:
     """Delete all partners and everything hanging off them (not users, tiers or parameters): one TRUNCATE."""
     models = [Achievement, Target, Customer, LeadStageChange, Lead, Activity, ContactPoint, Location, Partner,
-              StatusChange, CodeChange, UploadBatch]
+              StatusChange, CodeChange, UploadBatch, Insight, TeamAttainment, TeamMover]
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses while deferred checks are pending

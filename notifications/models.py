@@ -19,6 +19,7 @@ class Notification(ChoiceDisplayMixin, models.Model):
         REMINDER_DUE = "reminder_due", "Reminder due"
         STARTS_SOON = "starts_soon", "Starting soon"
         DIGEST = "digest", "Morning digest"
+        INSIGHTS = "insights", "New suggestions"
 
     class Email(models.TextChoices):
         NONE = "none", "Not emailed"

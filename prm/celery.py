@@ -16,6 +16,14 @@ app.conf.beat_schedule = {
         "task": "business.tasks.compute_business_metrics",
         "schedule": crontab(hour=1, minute=15),
     },
+    "evaluate-insights-nightly": {  # after the metrics (01:15): insights read the generated values
+        "task": "insights.tasks.evaluate_insights",
+        "schedule": crontab(hour=1, minute=45),
+    },
+    "refresh-team-figures-nightly": {  # after the metrics (01:15): the team dashboard's attainment and movers
+        "task": "insights.tasks.refresh_team_figures",
+        "schedule": crontab(hour=1, minute=50),
+    },
     "tag-inactive-partners-nightly": {
         "task": "business.tasks.tag_inactive_partners",
         "schedule": crontab(hour=2, minute=0),
