@@ -46,6 +46,14 @@ def period_end(start, frequency):
     return shift(start, frequency, 1)
 
 
+def elapsed_days(start, frequency, today) -> tuple[int, int]:
+    """``(days elapsed, days in the period)`` of the period starting on ``start`` on the organisation's ``today``;
+    today counts as elapsed (on the 3rd of a 30-day month: (3, 30)). A finished period is (n, n), a future one (0, n).
+    Pacing (business.selectors) expects ``target × elapsed / days`` by today."""
+    total = (period_end(start, frequency) - start).days
+    return min(max((today - start).days + 1, 0), total), total
+
+
 def last_periods(frequency, count, today):
     """The ``count`` periods up to and including the current one, oldest first."""
     current = period_start(today, frequency)

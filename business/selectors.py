@@ -3,6 +3,12 @@
 Generated values of *computed* parameters that have no row count as zero (the nightly computation only writes rows for
 partners that had leads in the period, see business.metrics); values of *uploaded* parameters that have no row are
 unknown and shown as gaps.
+
+Like with like (issue 12): the current period is in progress, so its figure is shown as *pacing* — generated ÷ (target ×
+the elapsed share of the period, ``periods.elapsed_days``), "on pace 104 %" / "behind 85 %" — besides the plain
+completion; and the card's change compares the last full period with the one before it (two full periods), never the
+period so far with a full one. Monthly rows hold no dates inside a period, so "the same point last month" cannot be
+known for uploaded parameters: two full periods can.
 """
 
 from collections.abc import Iterable
@@ -45,22 +51,23 @@ def partner_business_context(
 
     current = {p.pk: periods.period_start(today, p.frequency) for p in parameters}
     previous = {p.pk: periods.shift(current[p.pk], p.frequency, -1) for p in parameters}
+    before = {p.pk: periods.shift(current[p.pk], p.frequency, -2) for p in parameters}
     by_code = {p.code: p for p in parameters}
     by_id = {p.pk: p for p in parameters}
     trend_parameter = by_code.get(parameter_code)
     trend_starts = []
 
-    # Which (parameter, period) rows are needed: this and the previous period of each parameter, and the trend's
+    # Which (parameter, period) rows are needed: this and the two previous periods of each parameter, and the trend's
     # window. They are read with one simple range condition (a few dozen rows more than needed at most) rather than
     # an OR per parameter: building and compiling that OR cost more CPU than the rows it saved.
     if trend_parameter is None:
         # No (valid) choice: the trend shows the first parameter that has something this period, else the first one.
         # Its periods are fetched for every parameter's trend window, so the choice costs no extra query.
         trend_window = {p.pk: periods.last_periods(p.frequency, trend_periods, today) for p in parameters}
-        earliest = min([*previous.values(), *(window[0] for window in trend_window.values())])
+        earliest = min([*before.values(), *(window[0] for window in trend_window.values())])
     else:
         trend_starts = periods.last_periods(trend_parameter.frequency, trend_periods, today)
-        earliest = min([*previous.values(), trend_starts[0]])
+        earliest = min([*before.values(), trend_starts[0]])
     wanted = Q(partner_id=partner.pk, parameter_id__in=list(by_id), period_start__gte=earliest,
                period_start__lte=max(current.values()))
 
@@ -73,7 +80,8 @@ def partner_business_context(
         if key not in targets and key not in generated:
             continue
         card.append(_card_row(p, current[p.pk], targets.get(key), _generated(p, generated, key),
-                              _generated(p, generated, prev_key)))
+                              _generated(p, generated, prev_key), _generated(p, generated, (p.pk, before[p.pk])),
+                              today=today))
     context["business_card"] = card
 
     if trend_parameter is None:
@@ -113,15 +121,28 @@ def _generated(parameter, generated, key):
     return value
 
 
-def _card_row(parameter, start, target, value, previous):
+def pace_percent(value, target, elapsed: int, total: int) -> Decimal | None:
+    """Generated as a % of what the target expects by now (``target × elapsed / total``); None without a target,
+    a value or an elapsed day. 100 = exactly on pace."""
+    if not target or value is None or elapsed <= 0:
+        return None
+    return (Decimal(value) * HUNDRED * total / (target * elapsed)).quantize(Decimal("1"))
+
+
+def _card_row(parameter, start, target, value, previous, before, *, today):
+    """One parameter's row: this period's target, generated so far, completion and pacing; the last full period
+    (``previous``) against the one before it (``before``)."""
     completion = None
     if target and value is not None:
         completion = (value * HUNDRED / target).quantize(Decimal("1"))
+    elapsed, total = periods.elapsed_days(start, parameter.frequency, today)
+    pace = pace_percent(value, target, elapsed, total)
     change = change_percent = None
-    if value is not None and previous is not None:
-        change = value - previous
-        if previous:
-            change_percent = (change * HUNDRED / previous).quantize(Decimal("1"))
+    if previous is not None and before is not None:
+        change = previous - before
+        if before:
+            change_percent = (change * HUNDRED / before).quantize(Decimal("1"))
+    last_full = periods.shift(start, parameter.frequency, -1)
     return {
         "parameter": parameter,
         "unit": parameter.unit,
@@ -129,39 +150,52 @@ def _card_row(parameter, start, target, value, previous):
         "target": target,
         "generated": value,
         "completion": completion,
+        "elapsed_days": elapsed,
+        "period_days": total,
+        "pace": pace,
+        "on_pace": pace is not None and pace >= HUNDRED,
+        "previous_period": periods.label(last_full, parameter.frequency),
         "previous": previous,
+        "before_period": periods.label(periods.shift(last_full, parameter.frequency, -1), parameter.frequency),
+        "before": before,
         "change": change,
         "change_percent": change_percent,
     }
 
 
 def current_completion_for_partners(partner_ids: Iterable[int], *, today: date | None = None) -> dict[int, dict]:
-    """This period's target completion for many partners in one query, for the partner list.
+    """This period's target completion and pacing for many partners in one query, for the partner list.
 
-    Returns ``{partner_id: {"parameter": <name>, "percent": Decimal}}`` for the first parameter (by order) that has a
-    non-zero target in its current period; partners with no target are absent. A missing generated value counts as 0.
+    Returns ``{partner_id: {"parameter": <name>, "percent": Decimal, "pace": Decimal | None, "on_pace": bool}}`` for
+    the first parameter (by order) that has a non-zero target in its current period; partners with no target are
+    absent. A missing generated value counts as 0. ``percent`` is generated ÷ target; ``pace`` is generated ÷ (target
+    × the elapsed share of the period): on the 3rd of a month a partner at 10 % of its target is on pace (100).
     """
     partner_ids = list(partner_ids)
     if not partner_ids:
         return {}
     today = today or periods.org_today()
+    starts = {frequency: periods.period_start(today, frequency) for frequency in Frequency.values}
+    elapsed = {frequency: periods.elapsed_days(start, frequency, today) for frequency, start in starts.items()}
     # Plain SQL: the ORM spent more CPU building this statement (a correlated subquery) than PostgreSQL ran it.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT t.partner_id, p.name, t.value, COALESCE(a.value, 0)"
+            "SELECT t.partner_id, p.name, p.frequency, t.value, COALESCE(a.value, 0)"
             " FROM business_target t JOIN business_parameter p ON p.id = t.parameter_id"
             " LEFT JOIN business_achievement a ON a.partner_id = t.partner_id AND a.parameter_id = t.parameter_id"
             " AND a.period_start = t.period_start"
             " WHERE t.partner_id = ANY(%s) AND p.is_active AND t.value > 0"
             " AND ((p.frequency = %s AND t.period_start = %s) OR (p.frequency = %s AND t.period_start = %s))"
             " ORDER BY t.partner_id, p.\"order\", p.name, p.id",
-            [partner_ids, Frequency.MONTHLY, periods.period_start(today, Frequency.MONTHLY),
-             Frequency.QUARTERLY, periods.period_start(today, Frequency.QUARTERLY)],
+            [partner_ids, Frequency.MONTHLY, starts[Frequency.MONTHLY],
+             Frequency.QUARTERLY, starts[Frequency.QUARTERLY]],
         )
         rows = cursor.fetchall()
     result = {}
-    for partner_id, name, target, achieved_value in rows:
+    for partner_id, name, frequency, target, achieved_value in rows:
         if partner_id not in result:
             percent = (Decimal(achieved_value) * HUNDRED / target).quantize(Decimal("1"))
-            result[partner_id] = {"parameter": name, "percent": percent}
+            pace = pace_percent(achieved_value, target, *elapsed[frequency])
+            result[partner_id] = {"parameter": name, "percent": percent, "pace": pace,
+                                  "on_pace": pace is not None and pace >= HUNDRED}
     return result

@@ -4,7 +4,8 @@ Query budget (a rep; a manager adds one, the reps of the filter): 1. whether the
 2.-3. overdue and due-this-week partner ids with their capped counts (``partners.selectors.partners_due``),
 4.-5. scheduled calls/meetings and due reminders with their counts (``activities.selectors.activities_today``),
 6. the rows of every partner shown, with what their quick actions need (``partner_list_rows``), 7. how each of those
-partners is usually reached (``channels_detected``). The same whatever the number of partners: each section is capped.
+partners is usually reached (``channels_detected``), 8. "What to do next": the top insights across the scope
+(``insights.selectors.insights_for_today``). The same whatever the number of partners: each section is capped.
 """
 
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities.selectors import ActivitySection, activities_today, channels_detected
+from insights.models import Insight
+from insights.selectors import insights_for_today
 from partners.models import Partner
 from partners.selectors import (
     DueSection,
@@ -48,6 +51,7 @@ class Today:
     rep: str = ""
     reps: list[tuple[str, str]] = field(default_factory=list)
     rep_unknown: bool = False
+    insights: list[Insight] = field(default_factory=list)  # what to do next, best first (with rule, partner, tier)
 
     @property
     def empty(self) -> bool:
@@ -60,7 +64,7 @@ def _day_start(day) -> datetime:
 
 def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_LIMIT) -> Today:
     """Today for ``user``: across all their partners (a manager: all partners they see, or those of the rep with
-    username ``rep``). Times are in the active time zone. 7 queries (8 for a manager), see the module docstring."""
+    username ``rep``). Times are in the active time zone. 8 queries (9 for a manager), see the module docstring."""
     now = timezone.now()
     today = timezone.localdate(now)
     week_end = _day_start(today + timedelta(days=WEEK_DAYS + 1))  # today and the next 7 days
@@ -84,6 +88,7 @@ def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_
     ))
     rows = partner_list_rows(ids)
     detected = channels_detected(partner_ids=ids)
+    insights = insights_for_today(partners=scope, sees_all=sees_all, whole_team=sees_all and not rep)
     for partner in rows:
         partner.detected_channel = detected.get(partner.pk, "")
     partners = {partner.pk: partner for partner in rows}
@@ -104,4 +109,5 @@ def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_
         rep=rep,
         reps=reps,
         rep_unknown=rep_unknown,
+        insights=insights,
     )

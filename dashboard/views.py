@@ -19,6 +19,9 @@ from business.selectors import current_completion_for_partners, partner_business
 from business.services import partner_profile_save
 from dashboard.forms import PartnerEditForms
 from dashboard.today import today_agenda
+from insights.forms import card_options as insight_card_options
+from insights.selectors import insights_for_partner
+from insights.tier_review import tier_bands_for_partner
 from leads.selectors import partner_leads_and_customers
 from partners.selectors import (
     assignee_options,
@@ -102,6 +105,11 @@ def partner_detail(request, pk):
         **partner_activities(partner=partner, history_page=_history_page(request)),
         **partner_leads_and_customers(partner=partner),
         **partner_business_context(partner, parameter_code=request.GET.get("parameter")),
+        # What to do next: the top insights (one query; the visibility check is already cached on the user).
+        "insights": insights_for_partner(partner=partner, sees_all=user_sees_all_partners(request.user)),
+        "card_opts": insight_card_options(),
+        # The tier's expected band per parameter, next to the partner's figures on the business card (one query).
+        "tier_bands": tier_bands_for_partner(partner),
     }
     return render(request, "partners/partner_detail.html", context)
 
@@ -117,7 +125,8 @@ def _history_page(request) -> int:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def partner_create(request):
-    forms = PartnerEditForms(request.POST if request.method == "POST" else None, user=request.user)
+    forms = PartnerEditForms(request.POST if request.method == "POST" else None, user=request.user,
+                             initial_tier=request.GET.get("tier", ""))  # ?tier=<id>: its band's targets proposed
     if request.method == "POST" and forms.is_valid():
         kwargs = forms.service_kwargs()
         kwargs["fields"].setdefault("assigned_to", request.user)  # a rep's new partner is theirs
@@ -159,4 +168,6 @@ def _save(forms, **kwargs):
 def today(request):
     """The rep's day (a manager's: their team's, ``?rep=<username>`` for one rep): see ``dashboard.today``."""
     agenda = today_agenda(user=request.user, rep=request.GET.get("rep", "").strip())
-    return render(request, "dashboard/today.html", {"today": agenda, "now": timezone.now()})
+    return render(
+        request, "dashboard/today.html", {"today": agenda, "now": timezone.now(), "card_opts": insight_card_options()}
+    )

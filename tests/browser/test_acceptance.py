@@ -21,6 +21,7 @@ from activities.models import Activity
 from activities.services import activity_log
 from business import periods
 from business.models import Achievement, InactivityRule, Parameter, Target, UploadBatch
+from business.selectors import pace_percent
 from partners.models import ContactPoint, Partner
 from prm import formats
 from tests import factories
@@ -55,6 +56,13 @@ def _apply_filters(page, *, tier=None, overdue=False):
 
 def _row_names(page):
     return [name.strip() for name in page.locator("tbody tr td.cell-name a").all_inner_texts()]
+
+
+def _pace_text(generated, target, month_start):
+    """The Target column's / card's pacing label: "on pace 104%" or "behind 85%" (business.selectors.pace_percent)."""
+    pace = pace_percent(Decimal(generated), Decimal(target), *periods.elapsed_days(month_start, "monthly",
+                                                                                  periods.org_today()))
+    return f"{'on pace' if pace >= 100 else 'behind'} {pace}%"
 
 
 # --- 1. A new sales rep ------------------------------------------------------------------------------------------------
@@ -128,7 +136,8 @@ def test_new_rep_journey(page, live_server):
     assert "overdue" in row.locator("td[data-label='Last engagement']").inner_text()
     assert row.locator("a.qa-call").get_attribute("href") == "tel:+919845012345"
     assert row.locator("a.qa-email").get_attribute("href") == "mailto:orders@ananddistributors.in"
-    assert "83%" in row.locator("td[data-label='Target']").inner_text()  # 415,000 of 500,000
+    # 415,000 of 500,000 (83 %) so far, shown as pacing: against 500,000 × the elapsed share of this month
+    assert row.locator("td[data-label='Target']").inner_text().startswith(_pace_text(415_000, 500_000, months[-1]))
     _apply_filters(page, tier="Gold", overdue=False)
     assert _row_names(page) == ["Anand Distributors", "Bharat Electricals"]
     _apply_filters(page, tier="Gold", overdue=True)
@@ -159,8 +168,10 @@ def test_new_rep_journey(page, live_server):
     cells = card_row.locator("td").all_inner_texts()
     assert cells[0] == formats.format_period(periods.label(months[-1], "monthly"))  # "Nov 2026"
     assert (cells[1], cells[2]) == ("USD 500,000", "USD 415,000")  # revenue's unit is USD
-    assert cells[3].startswith("83%")
-    assert cells[4].startswith("▲ +35,000") and "(+9%)" in cells[4]  # vs 380,000 last month
+    assert cells[3].startswith(_pace_text(415_000, 500_000, months[-1])) and "83% of target" in cells[3]
+    # like with like: last month (full) against the month before (full), not this month so far
+    assert cells[4].startswith(f"{formats.format_period(periods.label(months[-2], 'monthly'))}: USD 380,000")
+    assert "▼ -96,300 (-20%) vs" in cells[4]  # 380,000 vs 476,300
     page.wait_for_selector("#trend-chart svg.main-svg")
     assert page.locator("#trend-chart .trace.bars .point").count() == 12
     assert page.locator("#trend-chart .scatterlayer .trace").count() == 1  # the target line
@@ -326,8 +337,9 @@ def test_manager_journey(page, live_server, settings, tmp_path):
     cells = page.locator("#business-card tr[data-parameter='secondary_sales'] td").all_inner_texts()
     assert cells[0] == formats.format_period(label[-1])
     assert (cells[1], cells[2]) == ("INR 250,000", "INR 15,300")
-    assert cells[3].startswith("6%")
-    assert cells[4].startswith("▼ -32,900") and "(-68%)" in cells[4]  # vs 48,200 last month
+    assert cells[3].startswith(_pace_text(15_300, 250_000, months[-1])) and "6% of target" in cells[3]
+    assert cells[4].startswith(f"{formats.format_period(label[-2])}: INR 48,200")
+    assert "▼ -183,550 (-79%) vs" in cells[4]  # last full month 48,200 vs 231,750 the month before
     assert "Trend: Secondary sales" in page.locator("#trendline").inner_text()
     figure = page.evaluate("JSON.parse(document.getElementById('trend-data').textContent)")
     bars = next(trace for trace in figure["data"] if trace["name"] == "Generated")

@@ -47,9 +47,16 @@ def test_card_rows_by_hand(db):
     revenue = rows["revenue"]
     assert (revenue["period"], revenue["unit"], revenue["target"], revenue["generated"]) == (
         "2026-05", "USD", Decimal("5000"), Decimal("1250"))
-    assert (revenue["completion"], revenue["change"], revenue["change_percent"]) == (25, 250, 25)
+    # 20 May: 20 of 31 days gone, so 5000 × 20/31 = 3226 expected by now; 1250 is 39 % of that (25 % of the target)
+    assert (revenue["completion"], revenue["pace"], revenue["on_pace"]) == (25, 39, False)
+    assert (revenue["elapsed_days"], revenue["period_days"]) == (20, 31)
+    # the change compares the last full period (April: 1000) with the one before (March: none, computed: 0)
+    assert (revenue["previous_period"], revenue["previous"], revenue["before_period"], revenue["before"]) == (
+        "2026-04", Decimal("1000"), "2026-03", 0)
+    assert (revenue["change"], revenue["change_percent"]) == (1000, None)
     leads = rows["leads_generated"]
-    assert (leads["generated"], leads["completion"], leads["change"], leads["change_percent"]) == (0, 0, 0, None)
+    assert (leads["generated"], leads["completion"], leads["pace"], leads["change"], leads["change_percent"]) == (
+        0, 0, 0, 0, None)
     # the trend defaults to the first parameter with something this period
     assert context["trend_parameter"].code == "leads_generated"
 
@@ -182,9 +189,9 @@ def test_completion_for_the_partner_list(db, django_assert_num_queries):
     target(c, "revenue", date(2026, 4, 1), "100")  # last month only: absent
     with django_assert_num_queries(1):
         result = current_completion_for_partners([a.pk, b.pk, c.pk], today=today)
-    assert result == {
-        a.pk: {"parameter": "Leads generated", "percent": Decimal("0")},
-        b.pk: {"parameter": "Revenue", "percent": Decimal("150")},
+    assert result == {  # 20 May: 20 of 31 days gone; b's 150 % of the target is 232 % of what was due by now (232.5, rounded half-even)
+        a.pk: {"parameter": "Leads generated", "percent": Decimal("0"), "pace": Decimal("0"), "on_pace": False},
+        b.pk: {"parameter": "Revenue", "percent": Decimal("150"), "pace": Decimal("232"), "on_pace": True},
     }
     assert current_completion_for_partners([], today=today) == {}
 

@@ -12,6 +12,7 @@ from activities.models import Activity
 from partners.models import ContactPoint, Partner
 from partners.services import partner_update
 from tests import factories
+from tests.insights.reacting import make_insight
 
 pytestmark = pytest.mark.django_db
 TODAY = reverse("today")
@@ -177,13 +178,17 @@ def make_busy_day(rep, partners):
 
 def test_rep_query_count_is_fixed(rep_client, rep, django_assert_num_queries):
     make_busy_day(rep, 25)
+    for partner in Partner.objects.all():  # a "What to do next" card for each (issue 12)
+        make_insight(partner, score=partner.pk)
     # 1. session, 2. user, 3. whether the user sees all partners (visibility), 4. overdue partners: capped count +
     # ids, most overdue per tier (one statement), 5. due this week: capped count + ids, 6. this week's calls and
     # meetings with location and capped count, 7. due reminders likewise, 8. every shown partner's row with tier,
-    # assignee, primary contacts, preferred contact and location, 9. their detected channels (one query for all).
-    with django_assert_num_queries(9):
+    # assignee, primary contacts, preferred contact and location, 9. their detected channels (one query for all),
+    # 10. the top insights with rule, partner and tier (insights.selectors.insights_for_today).
+    with django_assert_num_queries(10):
         response = rep_client.get(TODAY)
     agenda = response.context["today"]
+    assert len(agenda.insights) == 10
     assert len(agenda.overdue.rows) == 20 and len(agenda.scheduled.rows) == 20 and len(agenda.reminders.rows) == 20
     assert all(p.detected_channel == "whatsapp" for p in agenda.overdue.rows)
 
@@ -192,11 +197,11 @@ def test_manager_query_count_is_fixed(manager_client, rep, other_rep, django_ass
     make_busy_day(rep, 15)
     make_busy_day(other_rep, 15)
     # 1. session, 2. user, 3. visibility, 4. the reps of the filter, 5.-9. as for a rep (overdue, due soon,
-    # meetings, reminders, partner rows), 10. detected channels.
-    with django_assert_num_queries(10):
+    # meetings, reminders, partner rows), 10. detected channels, 11. the top insights.
+    with django_assert_num_queries(11):
         response = manager_client.get(TODAY)
     assert len(response.context["today"].overdue.rows) == 20
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         manager_client.get(TODAY, {"rep": "rep2"})
 
 

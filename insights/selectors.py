@@ -1,0 +1,131 @@
+"""Reads of insights: what a user may see, what is shown on the partner page and on Today, and the managers' rates.
+
+Visibility is the partners app's (``partners.selectors.partner_visible_to``): an insight is visible when its partner
+is. Tier-review suggestions are for managers ("a manager accepts or rejects", issue 12): reps neither see nor reach
+them. Query budgets are in each docstring and asserted in tests/insights.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, F, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from insights.models import Insight, Rule
+from insights.sentences import insight_sentence
+from partners.models import Partner
+from partners.selectors import partner_visible_to, user_sees_all_partners
+
+TODAY_LIMIT = 10
+PARTNER_LIMIT = 3
+
+
+def insight_visible_to(user: AbstractBaseUser) -> QuerySet[Insight]:
+    """Every insight ``user`` may see or react to (any state), as a queryset to filter further. No query of its own
+    beyond the visibility check (``user_sees_all_partners``: once per request)."""
+    insights = Insight.objects.filter(partner__in=partner_visible_to(user))
+    if not user_sees_all_partners(user):
+        insights = insights.exclude(rule__code=Rule.Code.TIER_REVIEW)
+    return insights
+
+
+def insight_get_for_user(user: AbstractBaseUser, pk: int) -> Insight:
+    """The insight ``pk`` if ``user`` may see it, else Http404 (on every verb: look up first, then act). Preloads the
+    rule and the partner with its tier. One query (plus the visibility check, once per request)."""
+    return get_object_or_404(insight_visible_to(user).select_related("rule", "partner__tier"), pk=pk)
+
+
+def shown_now(now: datetime | None = None) -> Q:
+    """The insights a rep should see now: open, not suppressed, of an enabled rule.
+
+    A snoozed or dismissed insight comes back only through the evaluation (insights.evaluate: ``snoozed`` → ``open``
+    once ``snoozed_until`` has come, ``dismissed`` → ``open`` once ``suppressed_until`` has passed), and only if its
+    cause is still there — a snoozed insight whose cause went away must not come back with stale numbers. So a snooze
+    "until Friday" shows again at Friday's nightly run (or the partner's next re-evaluation). Reading ``state = 'open'``
+    alone also lets Today rank on the partial index of open insights by score."""
+    now = now or timezone.now()
+    not_suppressed = Q(suppressed_until__isnull=True) | Q(suppressed_until__lte=now)
+    return Q(state=Insight.State.OPEN) & not_suppressed & Q(rule__enabled=True)
+
+
+def with_sentences(insights: list[Insight]) -> list[Insight]:
+    """Each insight's sentence, rendered from its evidence (``insights.sentences``, no query), as ``.sentence``."""
+    for insight in insights:
+        insight.sentence = insight_sentence(insight)
+    return insights
+
+
+def insights_for_partner(*, partner: Partner, sees_all: bool, limit: int = PARTNER_LIMIT) -> list[Insight]:
+    """The top ``limit`` insights shown for ``partner`` (already checked visible), best score first, with their rule;
+    ``.partner`` is ``partner`` itself (no query to render). ``sees_all``: the user is a manager (tier reviews are
+    theirs). One query."""
+    insights = Insight.objects.filter(shown_now(), partner=partner).select_related("rule").order_by("-score", "-id")
+    if not sees_all:
+        insights = insights.exclude(rule__code=Rule.Code.TIER_REVIEW)
+    rows = list(insights[:limit])
+    for insight in rows:
+        insight.partner = partner
+    return with_sentences(rows)
+
+
+def insights_for_today(
+    *, partners: QuerySet[Partner], sees_all: bool, whole_team: bool = False, limit: int = TODAY_LIMIT
+) -> list[Insight]:
+    """The top ``limit`` insights shown across ``partners`` (Today's scope: ``partners.selectors.partner_today_scope``),
+    best score first, with rule, partner and tier (for the card's name and tier badge). One query.
+
+    Two plans, chosen by ``whole_team`` (a manager's Today over every partner): walking the partial index of open
+    insights by score stops after ``limit`` rows when nearly every open insight is in scope (9 ms at 100k partners and
+    130k open insights); for one rep's partners that walk reads the whole index when the rep has few insights (320 ms
+    for a rep with none), so there the ranking is on ``score + 0`` — not the index — and PostgreSQL goes partner by
+    partner on the (partner, state, score) index and sorts the few rows found (6 ms for 500 partners, 4 ms for one)."""
+    score = F("score") if whole_team else F("score") + 0
+    insights = (
+        Insight.objects.filter(shown_now(), partner__in=partners)
+        .select_related("rule", "partner__tier")
+        .defer("partner__profile")
+        .order_by(score.desc(), "-id")
+    )
+    if not sees_all:
+        insights = insights.exclude(rule__code=Rule.Code.TIER_REVIEW)
+    return with_sentences(list(insights[:limit]))
+
+
+@dataclass
+class RuleRates:
+    rule: Rule
+    total: int
+    open: int
+    accepted: int
+    dismissed: int
+    snoozed: int
+    resolved: int
+
+    @property
+    def acceptance(self) -> float | None:
+        """Accepted, as a % of all the rule's insights (None when it has produced none)."""
+        return 100 * self.accepted / self.total if self.total else None
+
+    @property
+    def dismissal(self) -> float | None:
+        return 100 * self.dismissed / self.total if self.total else None
+
+
+def rule_rates() -> list[RuleRates]:
+    """Per rule (all rules, enabled or not): how many insights it produced and how reps reacted — open, accepted,
+    dismissed, snoozed, resolved — with acceptance and dismissal rates over all its insights. One aggregate query
+    (the (rule, state) index)."""
+    states = Insight.State
+    rules = Rule.objects.annotate(
+        n_total=Count("insights"),
+        **{f"n_{state}": Count("insights", filter=Q(insights__state=state)) for state in states.values},
+    ).order_by("code")
+    return [
+        RuleRates(
+            rule=rule, total=rule.n_total, open=rule.n_open, accepted=rule.n_accepted, dismissed=rule.n_dismissed,
+            snoozed=rule.n_snoozed, resolved=rule.n_resolved,
+        )
+        for rule in rules
+    ]
