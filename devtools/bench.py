@@ -13,6 +13,8 @@ Each ``bench_*`` function measures one area and returns ``Row``s; ``render_table
   the expected page on every response): partner lists and page vs ``/healthz``, req/s and CPU per request.
 - ``notify``: the beat's tick of due notifications, with nothing due and with 100,000 due (``devtools/bench_notify.py``).
 - ``today``: the Today page for a rep with 500 partners and for a manager (``devtools/bench_today.py``).
+- ``insights``: the nightly evaluation of the insight rules and one partner's re-evaluation (``devtools/bench_insights.py``).
+- ``team``: the team dashboard for a manager over every partner, and its nightly refresh (``devtools/bench_team.py``).
 
 The large dataset is built with ``devtools.demo`` (seed_demo's functions) when the database has no partners; an existing
 dataset is reused. Everything the benchmark writes is rolled back or deleted again.
@@ -50,7 +52,7 @@ from activities.models import Activity
 from business import metrics, periods
 from business.services import partners_tag_inactive
 from dashboard.views import PAGE_SIZE
-from devtools import bench_notify, bench_today, demo
+from devtools import bench_insights, bench_notify, bench_team, bench_today, demo
 from devtools.bench_measure import measure_get as _measure_get
 from devtools.bench_measure import ms as _ms
 from devtools.bench_measure import p95 as _p95
@@ -59,7 +61,7 @@ from partners.models import Partner, Tier
 from partners.roles import MANAGER, SALES_REP
 from partners.selectors import COUNT_CAP, count_and_ids, partner_list_filter, user_sees_all_partners
 
-SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load", "notify", "today")
+SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load", "notify", "today", "insights", "team")
 BASE_DIR = Path(settings.BASE_DIR)
 MANAGE = str(BASE_DIR / "manage.py")
 
@@ -906,6 +908,10 @@ def run_benchmarks(*, only, repeat, duration=15, concurrency=8, progress=_noop):
         rows += [Row(**fields) for fields in bench_notify.bench_notify(repeat=repeat, progress=progress)]
     if "today" in only:  # devtools/bench_today.py: the Today page, a rep with 500 partners and a manager
         rows += [Row(**fields) for fields in bench_today.bench_today(repeat=repeat, progress=progress)]
+    if "insights" in only:  # devtools/bench_insights.py: nightly evaluation of the rules, one partner's re-evaluation
+        rows += [Row(**fields) for fields in bench_insights.bench_insights(repeat=repeat, progress=progress)]
+    if "team" in only:  # devtools/bench_team.py: /team/ for a manager over every partner, its nightly refresh
+        rows += [Row(**fields) for fields in bench_team.bench_team(repeat=repeat, progress=progress)]
     return rows
 
 
