@@ -156,3 +156,14 @@ def test_command_refuses_to_mix_with_existing_data_and_prints_logins(capsys):
     call_command("seed_demo", "--partners", "3", "--replace")
     assert Partner.objects.count() == 3
 
+
+
+def test_the_command_leaves_what_the_nightly_jobs_would_have_made(capsys):
+    """A new user of `make run` finds suggestions on Today and figures on /team/ without waiting for the night."""
+    from insights.models import Insight, TeamAttainment
+
+    call_command("seed_demo", "--partners", "40")
+    out = capsys.readouterr().out
+    assert "insights:" in out and "team dashboard figures" in out
+    assert Insight.objects.filter(state=Insight.State.OPEN).exists()
+    assert TeamAttainment.objects.exists()

@@ -3,6 +3,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from devtools import demo
+from insights.evaluate import insights_evaluate
+from insights.team_refresh import team_figures_refresh
 from partners.models import Partner
 
 
@@ -32,6 +34,14 @@ class Command(BaseCommand):
             summary = demo.demo_seed(partners=partners, seed=seed, progress=self._progress(started))
         except ValueError as error:
             raise CommandError(str(error)) from error
+        # What the nightly jobs would have done, so a new user finds suggestions on Today and figures on /team/.
+        progress = self._progress(started)
+        step = time.monotonic()
+        found = sum(counts["seen"] for counts in insights_evaluate().values())
+        progress(f"insights: {found:,} suggestions (insights_evaluate) in {time.monotonic() - step:.1f} s")
+        step = time.monotonic()
+        team_figures_refresh()
+        progress(f"team dashboard figures (team_figures_refresh) in {time.monotonic() - step:.1f} s")
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Loaded {summary.partners:,} partners, {summary.contacts:,} contact points, {summary.locations:,} "
