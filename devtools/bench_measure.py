@@ -2,6 +2,7 @@
 request counting queries, then timed ones (wall, this process's CPU, the SQL statements' time)."""
 
 import re
+import statistics
 import time
 
 from django.db import connection
@@ -56,3 +57,21 @@ def measure_get(client, url: str, repeat: int):
             cpu.append(time.process_time() - started_cpu)
             sql.append(in_sql[0])
     return times, cpu, sql, (queries, framework), response.status_code
+
+
+def median_page_row(section: str, name: str, client, url: str, repeat: int, *, target_ms: int, target_queries: int,
+                    note: str) -> dict:
+    """A page judged on its median wall time and its number of queries (the Today and team sections), as a dict of
+    ``devtools.bench.Row`` fields (section modules do not import bench.py: no import cycle)."""
+    target = f"median ≤ {target_ms} ms, ≤ {target_queries} q"
+    times, cpu, sql, (queries, framework), status = measure_get(client, url, repeat)
+    if status != 200:
+        return {"section": section, "name": name, "queries": str(queries), "target": target, "ok": False,
+                "note": f"HTTP {status} for {url}"}
+    median = statistics.median(times)
+    return {
+        "section": section, "name": name, "median": ms(median), "p95": ms(p95(times)),
+        "queries": f"{queries} ({framework} auth)", "target": target,
+        "ok": median * 1000 <= target_ms and queries <= target_queries, "note": note,
+        "cpu": ms(statistics.median(cpu)), "sql_time": ms(statistics.median(sql)),
+    }

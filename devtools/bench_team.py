@@ -10,7 +10,6 @@ read-only stays as it was. Target (issue 12): median ≤ 300 ms and ≤ 15 queri
 ``devtools.bench.Row`` fields, as ``bench_today`` does.
 """
 
-import statistics
 import time
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.db.models import Count
 from django.test import Client
 from django.test.utils import override_settings
 
-from devtools.bench_measure import measure_get, ms, p95
+from devtools.bench_measure import median_page_row, ms
 from insights.team_refresh import team_figures_refresh
 from partners.models import Partner
 from partners.roles import MANAGER, SALES_REP
@@ -37,18 +36,7 @@ def _noop(message):
 
 
 def _row(name, client, url, repeat, note):
-    target = f"median ≤ {TEAM_MS} ms, ≤ {TEAM_QUERIES} q"
-    times, cpu, sql, (queries, framework), status = measure_get(client, url, repeat)
-    if status != 200:
-        return {"section": "team", "name": name, "queries": str(queries), "target": target, "ok": False,
-                "note": f"HTTP {status} for {url}"}
-    median = statistics.median(times)
-    return {
-        "section": "team", "name": name, "median": ms(median), "p95": ms(p95(times)),
-        "queries": f"{queries} ({framework} auth)", "target": target,
-        "ok": median * 1000 <= TEAM_MS and queries <= TEAM_QUERIES, "note": note,
-        "cpu": ms(statistics.median(cpu)), "sql_time": ms(statistics.median(sql)),
-    }
+    return median_page_row("team", name, client, url, repeat, target_ms=TEAM_MS, target_queries=TEAM_QUERIES, note=note)
 
 
 def bench_team(*, repeat, progress=_noop):

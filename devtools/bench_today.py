@@ -14,7 +14,6 @@ Targets (issue 11): median ≤ 60 ms and ≤ 12 queries, whatever the number of 
 import cycle); it measures with bench.py's own function (devtools.bench_measure).
 """
 
-import statistics
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,7 +22,7 @@ from django.db.models import Count
 from django.test import Client
 from django.test.utils import override_settings
 
-from devtools.bench_measure import measure_get, ms, p95
+from devtools.bench_measure import median_page_row
 from partners.models import Partner
 from partners.roles import MANAGER, SALES_REP
 
@@ -60,18 +59,7 @@ def _give_partners(rep, count):
 
 
 def _row(name, client, url, repeat, note):
-    target = f"median ≤ {TODAY_MS} ms, ≤ {TODAY_QUERIES} q"
-    times, cpu, sql, (queries, framework), status = measure_get(client, url, repeat)
-    if status != 200:
-        return {"section": "today", "name": name, "queries": str(queries), "target": target, "ok": False,
-                "note": f"HTTP {status} for {url}"}
-    median = statistics.median(times)
-    return {
-        "section": "today", "name": name, "median": ms(median), "p95": ms(p95(times)),
-        "queries": f"{queries} ({framework} auth)", "target": target,
-        "ok": median * 1000 <= TODAY_MS and queries <= TODAY_QUERIES, "note": note,
-        "cpu": ms(statistics.median(cpu)), "sql_time": ms(statistics.median(sql)),
-    }
+    return median_page_row("today", name, client, url, repeat, target_ms=TODAY_MS, target_queries=TODAY_QUERIES, note=note)
 
 
 def _client_for(user):
