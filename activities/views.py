@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from activities import services
@@ -23,6 +22,7 @@ from activities.forms import (
 from activities.models import Activity
 from activities.selectors import activity_get_for_partner
 from partners.selectors import partner_get_for_user
+from prm.http import next_path
 
 GET_POST = ["GET", "HEAD", "POST"]
 
@@ -41,15 +41,6 @@ def _add_errors(form, error):
         form.add_error(None, error)
 
 
-def _next_url(request) -> str:
-    """Where to go back to after a success (``?next=`` or a posted ``next``, e.g. Today): a path on this site only,
-    else "" (the partner page)."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return ""
-
-
 def _create_view(request, partner_pk, *, form_class, service, title, done_message, initial=None):
     """``initial``: a dict, or a function of the partner returning one."""
     partner = partner_get_for_user(request.user, partner_pk)
@@ -64,10 +55,10 @@ def _create_view(request, partner_pk, *, form_class, service, title, done_messag
             _add_errors(form, error)
         else:
             messages.success(request, done_message.format(kind=activity.get_kind_display()))
-            return redirect(_next_url(request) or reverse("partners:detail", args=[partner.pk]))
+            return redirect(next_path(request) or reverse("partners:detail", args=[partner.pk]))
     return render(
         request, "activities/activity_form.html",
-        {"partner": partner, "form": form, "title": title, "next": _next_url(request)},
+        {"partner": partner, "form": form, "title": title, "next": next_path(request)},
     )
 
 
@@ -117,7 +108,7 @@ def _close_view(request, partner_pk, pk, *, form_class, service, title, done_mes
     partner, activity = _activity_get_for_user(request.user, partner_pk, pk)
     if activity.status != Activity.Status.PLANNED:
         messages.error(request, f"This activity is already {activity.get_status_display().lower()}.")
-        return redirect(_next_url(request) or reverse("partners:detail", args=[partner.pk]))
+        return redirect(next_path(request) or reverse("partners:detail", args=[partner.pk]))
     form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,11 +117,11 @@ def _close_view(request, partner_pk, pk, *, form_class, service, title, done_mes
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, done_message)
-        return redirect(_next_url(request) or reverse("partners:detail", args=[partner.pk]))
+        return redirect(next_path(request) or reverse("partners:detail", args=[partner.pk]))
     return render(
         request,
         "activities/activity_close.html",
-        {"partner": partner, "activity": activity, "form": form, "title": title, "next": _next_url(request)},
+        {"partner": partner, "activity": activity, "form": form, "title": title, "next": next_path(request)},
     )
 
 
@@ -168,7 +159,7 @@ def activity_edit(request, partner_pk, pk):
     """Edit / reschedule a planned call, meeting or reminder (``services.activity_reschedule``); a done or cancelled
     one goes back with a message. 404 unless the user sees the partner and the activity is that partner's."""
     partner, activity = _activity_get_for_user(request.user, partner_pk, pk)
-    back = _next_url(request) or reverse("partners:detail", args=[partner.pk])
+    back = next_path(request) or reverse("partners:detail", args=[partner.pk])
     if activity.status != Activity.Status.PLANNED:
         status = activity.get_status_display().lower()
         messages.error(request, f"This activity is already {status}: it can't be changed.")
@@ -194,5 +185,5 @@ def activity_edit(request, partner_pk, pk):
     title = "Edit reminder" if is_reminder else f"Edit {activity.get_kind_display().lower()}"
     return render(
         request, "activities/activity_form.html",
-        {"partner": partner, "form": form, "title": title, "next": _next_url(request)},
+        {"partner": partner, "form": form, "title": title, "next": next_path(request)},
     )

@@ -8,13 +8,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from insights.models import Insight, Rule
 from insights.selectors import insight_get_for_user
 from insights.tier_review import tier_suggestion_accept, tier_suggestion_reject
 from partners.selectors import user_sees_all_partners
+from prm.http import next_path
 
 
 def _tier_insight(user, pk: int) -> Insight:
@@ -28,10 +28,7 @@ def _tier_insight(user, pk: int) -> Insight:
 
 
 def _back(request, insight: Insight) -> str:
-    target = request.POST.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return reverse("partners:detail", args=[insight.partner_id])
+    return next_path(request) or reverse("partners:detail", args=[insight.partner_id])
 
 
 def _error(request, error: ValidationError) -> None:

@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from activities.forms import ActivityLogForm, ActivityScheduleForm
@@ -26,6 +25,7 @@ from insights.forms import DismissForm, SnoozeForm, card_options
 from insights.models import Insight, Rule
 from insights.selectors import insight_get_for_user, rule_rates, with_sentences
 from partners.selectors import user_sees_all_partners
+from prm.http import next_path
 
 GET_POST = ["GET", "HEAD", "POST"]
 Action = Rule.Action
@@ -40,16 +40,8 @@ ACTIVITY_FORMS = {
 }
 
 
-def _next_url(request) -> str:
-    """Where to go back to (``next``, e.g. Today): a path on this site only, else ""."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return ""
-
-
 def _back(request, insight: Insight) -> str:
-    return _next_url(request) or reverse("partners:detail", args=[insight.partner_id])
+    return next_path(request) or reverse("partners:detail", args=[insight.partner_id])
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -64,7 +56,7 @@ def _page(request, insight: Insight, *, dismiss_form=None, snooze_form=None, sta
     """One insight's card on its own page: the no-JS place for its forms and their errors."""
     with_sentences([insight])
     return render(request, "insights/insight_page.html", {
-        "insight": insight, "next": _next_url(request), "card_opts": card_options(),
+        "insight": insight, "next": next_path(request), "card_opts": card_options(),
         "dismiss_form": dismiss_form, "snooze_form": snooze_form,
         "sees_all": user_sees_all_partners(request.user),
     }, status=status)
@@ -121,7 +113,7 @@ def insight_accept(request, pk):
     else:
         form = form_class(partner=partner, initial=_initial(insight, kind, lead))
     return render(request, "insights/insight_act.html", {
-        "insight": insight, "partner": partner, "form": form, "next": _next_url(request),
+        "insight": insight, "partner": partner, "form": form, "next": next_path(request),
         "title": insight.rule.get_action_display(),
     })
 

@@ -7,22 +7,13 @@ from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from notifications.selectors import notification_get_for_user, notification_list_page, unread_count
 from notifications.services import notification_mark_read as mark_read
 from notifications.services import notifications_mark_all_read
-
-
-def _safe_path(request, target: str | None) -> str | None:
-    """``target`` when it is a path or URL of this site (http/https, this host), else None."""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
+from prm.http import next_path
 
 
 @login_required
@@ -63,7 +54,7 @@ def notification_mark_read(request, pk):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     mark_read(notification=notification, user=request.user)
-    return redirect(_safe_path(request, request.POST.get("next")) or reverse("notifications:list"))
+    return redirect(next_path(request) or reverse("notifications:list"))
 
 
 @login_required
@@ -72,4 +63,4 @@ def notification_mark_all_read(request):
     changed = notifications_mark_all_read(user=request.user)
     if changed:
         messages.success(request, _("All notifications marked read."))
-    return redirect(_safe_path(request, request.POST.get("next")) or reverse("notifications:list"))
+    return redirect(next_path(request) or reverse("notifications:list"))
