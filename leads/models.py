@@ -1,8 +1,10 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from partners.models import ContactPoint
 from prm.choices import ChoiceDisplayMixin
 
 
@@ -39,12 +41,16 @@ class Lead(ChoiceDisplayMixin, models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     converted_at = models.DateTimeField(null=True, blank=True)
     lost_at = models.DateTimeField(null=True, blank=True)
+    lost_reason = models.CharField(max_length=300, blank=True, help_text="Why the lead was lost (required to lose it).")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["partner", "created_at"], name="lead_partner_created_idx"),
+            # the leads list: a rep's assigned leads newest first; a stage filter newest first
+            models.Index(fields=["assigned_to", "created_at"], name="lead_assignee_created_idx"),
+            models.Index(fields=["stage", "created_at"], name="lead_stage_created_idx"),
             # business.metrics reads a period's leads from these two: covering, so that is an index-only scan instead
             # of heap fetches (converted leads are scattered: a lead is converted long after it was written). The
             # second is partial because an INCLUDE index cannot deduplicate the NULLs of the unconverted majority.
@@ -76,6 +82,27 @@ class LeadStageChange(ChoiceDisplayMixin, models.Model):
         return f"{self.lead_id}: {self.from_stage or '—'} → {self.to_stage}"
 
 
+class CustomerSegment(models.Model):
+    """A group of customers engaged at the same rhythm ("engaged on a regular basis"). The default segment's
+    frequency applies to customers with no segment; one segment at most is the default (a DB constraint)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    engage_every_days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text="Engage each customer of this segment at least every N days.",
+    )
+    is_default = models.BooleanField(default=False, help_text="Applies to customers with no segment.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_segment"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Customer(models.Model):
     """A converted lead. Like a partner, a customer stays in the system for good; there is no workflow."""
 
@@ -83,6 +110,12 @@ class Customer(models.Model):
     company = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=50, blank=True)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    segment = models.ForeignKey(
+        CustomerSegment, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers",
+        help_text="Decides how often the customer must be engaged (no segment: the default segment).",
+    )
     lead = models.OneToOneField(Lead, on_delete=models.PROTECT, null=True, blank=True, related_name="customer")
     partner = models.ForeignKey(
         "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
@@ -90,11 +123,71 @@ class Customer(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
     )
+    # Denormalised, kept by the services (like the partner's): the latest done activity, the earliest planned one
+    # ahead, and when the next engagement is due (last engaged, or created, + the segment's frequency).
+    last_engaged_at = models.DateTimeField(null=True, blank=True)
+    next_engagement_at = models.DateTimeField(null=True, blank=True)
+    engagement_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["partner", "created_at"], name="customer_partner_idx")]
+        indexes = [
+            models.Index(fields=["partner", "created_at"], name="customer_partner_idx"),
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(fields=["assigned_to", "engagement_due_at"], name="customer_assignee_due_idx"),
+            models.Index(fields=["engagement_due_at"], name="customer_due_idx"),
+        ]
 
     def __str__(self):
         return self.name
+
+
+class CustomerContact(ChoiceDisplayMixin, models.Model):
+    """A way to reach a customer (the partner's contact kinds), one primary per kind."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(max_length=10, choices=ContactPoint.Kind.choices)
+    value = models.CharField(max_length=254)
+    label = models.CharField(max_length=50, blank=True, help_text="e.g. Office, Owner, Accounts")
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["kind", "-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind"], condition=Q(is_primary=True), name="one_primary_customer_contact_per_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.value}"
+
+
+class CustomerLocation(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="locations")
+    label = models.CharField(max_length=100, blank=True)
+    address = models.CharField(max_length=500)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_primary=True), name="one_primary_customer_location"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="customer_location_lat_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="customer_location_lng_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label or self.address

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "insights",
     "activities",
     "leads",
+    "service",
     "business",
     "dashboard",
     "devtools",

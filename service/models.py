@@ -1,0 +1,1 @@
+"""Service tickets raised against customers (issue 13): tickets, comments, attachments, service levels."""
