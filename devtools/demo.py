@@ -85,6 +85,8 @@ CITIES = [("Bengaluru", 12.9716, 77.5946), ("Mumbai", 19.0760, 72.8777), ("Delhi
           ("Kochi", 9.9312, 76.2673)]
 STREETS = ["MG Road", "Brigade Road", "Linking Road", "Anna Salai", "Park Street", "FC Road", "Banjara Hills Rd 3",
            "Residency Road", "SG Highway", "MI Road"]
+LOST_REASONS = ["No budget this year.", "Chose a competitor.", "No reply after three follow-ups.",
+                "Project cancelled.", "Price too high.", "Not a fit for our product."]
 OUTCOMES = ["Discussed next quarter's pipeline.", "Shared the new product deck.", "Agreed on two joint visits.",
             "Partner asked for better payout terms.", "Reviewed open leads one by one.", "Left a voicemail.",
             "Trained their new sales staff.", "Collected feedback on onboarding.", "Planned a local event.",
@@ -328,6 +330,7 @@ def _sql_params(*, partners: int, seed: int, today: date, rep_ids: list[int]) ->
         "reps": rep_ids,
         "adjectives": ADJECTIVES, "nouns": NOUNS, "suffixes": SUFFIXES,
         "first_names": FIRST_NAMES, "last_names": LAST_NAMES, "streets": STREETS, "outcomes": OUTCOMES,
+        "lost_reasons": LOST_REASONS,
         "cities": [c for c, _, _ in CITIES], "lats": [lat for _, lat, _ in CITIES], "lngs": [lng for _, _, lng in CITIES],
         "stretch": max(1.0, partners / FULL_HISTORY_PARTNERS),
         "lead_scale": min(1.0, LEAD_CAP_PARTNERS / partners),
@@ -530,12 +533,13 @@ _LEAD_KEY = _activity_key("p.n", "k")
 LEADS_SQL = f"""
 WITH new_lead AS (
     INSERT INTO leads_lead (id, name, company, email, phone, partner_id, assigned_to_id, stage, expected_value,
-        value, created_at, converted_at, lost_at, updated_at)
+        value, created_at, converted_at, lost_at, lost_reason, updated_at)
     SELECT %(leads_base)s + row_number() OVER (), x.first || ' ' || x.last, x.last || ' & Co', lower(x.first) || '.' || lower(x.last) || '@example.net', '',
            p.id, p.rep_id, s.stage, x.expected,
            CASE WHEN s.stage = 'won' THEN round(x.expected * round((0.7 + 0.5 * {_u(_LEAD_KEY, 50)})::numeric, 2)) END,
            {_at('-x.age')}, CASE WHEN s.stage = 'won' THEN {_at('x.closed')} END,
            CASE WHEN s.stage = 'lost' THEN {_at('x.closed')} END,
+           CASE WHEN s.stage = 'lost' THEN {_pick('lost_reasons', LOST_REASONS, _LEAD_KEY, 58)} ELSE '' END,
            CASE WHEN s.stage IN ('won', 'lost') THEN {_at('x.closed')} ELSE {_at('-x.age')} END
     FROM {PARTNERS}
     CROSS JOIN LATERAL generate_series(
@@ -563,8 +567,10 @@ WITH new_lead AS (
     ) h
     RETURNING 1
 ), customer AS (
-    INSERT INTO leads_customer (id, name, company, email, phone, lead_id, partner_id, assigned_to_id, created_at)
-    SELECT %(customers_base)s + row_number() OVER (), name, company, email, phone, id, partner_id, assigned_to_id, converted_at FROM new_lead WHERE stage = 'won'
+    INSERT INTO leads_customer (id, name, company, email, phone, website, description, lead_id, partner_id,
+        assigned_to_id, created_at, updated_at)
+    SELECT %(customers_base)s + row_number() OVER (), name, company, email, phone, '', '', id, partner_id,
+        assigned_to_id, converted_at, converted_at FROM new_lead WHERE stage = 'won'
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM new_lead), (SELECT count(*) FROM history), (SELECT count(*) FROM customer)

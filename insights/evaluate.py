@@ -100,7 +100,8 @@ from partners.models import Partner, Tier
 from partners.services import rule_governed
 from prm import pg
 
-EVALUATE_LOCK = "insights.evaluate"  # advisory lock of an evaluation run (prm.pg)
+EVALUATE_LOCK = "insights.evaluate"  # advisory lock of an evaluation run (prm.pg); a part's: "insights.evaluate:<from>"
+MAX_ID = 2**63 - 1  # the end of the last range of a split run
 
 _INSIGHT = Insight._meta.db_table
 _PARTNER = Partner._meta.db_table
@@ -120,23 +121,36 @@ class _Run:
     now: datetime
     today: date  # the organisation's date at ``now``
     partner_ids: list[int] | None
+    id_range: tuple[int, int] | None = None  # [from, to): one part of a split nightly run
 
 
 def insights_evaluate(
-    *, now: datetime | None = None, partner_ids=None, timings: dict[str, float] | None = None
+    *, now: datetime | None = None, partner_ids=None, id_range: tuple[int, int] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Evaluate every rule (all partners, or only ``partner_ids``) in one transaction under the advisory lock.
+    """Evaluate every rule (all partners, only ``partner_ids``, or the partners whose id is in ``id_range`` = (from,
+    to), to excluded: one part of the nightly run, see ``evaluation_ranges``) in one transaction.
+
+    Locks: a run over ``id_range`` holds the evaluation lock *shared* (the other parts run at the same time: their
+    partners, and so their insights, are disjoint) and its own part's lock (a part queued twice runs once at a time);
+    any other run holds the evaluation lock exclusively (one partner's re-evaluation waits for the parts, and the
+    other way round).
 
     Returns per rule code ``{"seen": insights whose cause is there, "written": rows inserted or changed, "resolved":
     open insights whose cause is gone}``; a rule that was not evaluated (tier review without its module) is absent.
     ``timings`` (the benchmark's): filled with each rule's seconds.
     """
+    if partner_ids is not None and id_range is not None:
+        raise TypeError("pass partner_ids or id_range, not both")
     now = now or timezone.now()
     ids = None if partner_ids is None else sorted({int(pk) for pk in partner_ids})
-    run = _Run(now=now, today=periods.org_today(now), partner_ids=ids)
+    span = None if id_range is None else (int(id_range[0]), int(id_range[1]))
+    run = _Run(now=now, today=periods.org_today(now), partner_ids=ids, id_range=span)
     counts = {}
     with transaction.atomic():
-        pg.advisory_xact_lock(EVALUATE_LOCK)
+        pg.advisory_xact_lock(EVALUATE_LOCK, shared=span is not None)
+        if span is not None:
+            pg.advisory_xact_lock(f"{EVALUATE_LOCK}:{span[0]}")
         # Several statements pass jit_above_cost on a large table; compiling costs more than it saves (as in metrics).
         # work_mem: business_drop's GROUP BY over the achievements of a few periods of every partner stays in memory.
         pg.set_local(jit="off", work_mem=WORK_MEM)
@@ -156,6 +170,37 @@ def insights_evaluate(
                 if timings is not None:
                     timings[rule.code] = time.perf_counter() - started
     return counts
+
+
+def evaluation_ranges(*, parts: int) -> list[tuple[int, int]]:
+    """Split every partner id into ``parts`` ranges [from, to) holding about as many partners each (one query:
+    ``ntile`` over the primary key), for a nightly run split into parts (insights.tasks). The first range starts at 0
+    and the last ends at the largest bigint, so a partner created meanwhile still falls in one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MIN(id) FROM (SELECT id, ntile(%s) OVER (ORDER BY id) AS part FROM {_PARTNER}) s"  # noqa: S608
+            " GROUP BY part ORDER BY 1", [max(1, parts)],
+        )
+        starts = [row[0] for row in cursor.fetchall()][1:]
+    bounds = [0, *starts, MAX_ID]
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+def _scope(column: str, run: _Run) -> str:
+    """`` AND <column> …``: only the evaluated partners' rows (named parameters ``_scope_params``), or nothing."""
+    if run.partner_ids is not None:
+        return f" AND {column} = ANY(%(partner_ids)s)"
+    if run.id_range is not None:
+        return f" AND {column} >= %(id_from)s AND {column} < %(id_to)s"
+    return ""
+
+
+def _scope_params(run: _Run) -> dict:
+    if run.partner_ids is not None:
+        return {"partner_ids": run.partner_ids}
+    if run.id_range is not None:
+        return {"id_from": run.id_range[0], "id_to": run.id_range[1]}
+    return {}
 
 
 # --- The statement every rule shares ----------------------------------------------------------------------------------
@@ -181,8 +226,7 @@ def _evaluate(rule: Rule, run: _Run, finder: str, params: list) -> tuple[str, li
     - ``gone``: the rule's open insights (of the evaluated partners) whose fingerprint was not found: resolved.
       ``up`` and ``gone`` touch disjoint rows (found / not found), so one snapshot serves both.
     """
-    partner_filter, partner_params = ("", []) if run.partner_ids is None else (
-        " AND i.partner_id = ANY(%s)", [run.partner_ids])
+    partner_filter, partner_params = _named(_scope("i.partner_id", run), **_scope_params(run))
     # One partner: "rule_id + 0" keeps the planner on insight_partner_state_idx (a few rows) instead of walking
     # insight_rule_state_idx through every open insight of the rule (seen at 100k partners right after a bulk run,
     # before autovacuum had analysed the table: 370 ms instead of 20).
@@ -220,10 +264,9 @@ def _resolve_all(rule: Rule, run: _Run, keep: list[str] | None = None) -> tuple[
         f"WITH gone AS (UPDATE {_INSIGHT} i SET state = 'resolved', resolved_at = %s, updated_at = %s"  # noqa: S608
         f" WHERE {rule_match} AND i.state = 'open'"
     )
-    params = [run.now, run.now, rule.pk]
-    if run.partner_ids is not None:
-        sql += " AND i.partner_id = ANY(%s)"
-        params.append(run.partner_ids)
+    scope, scope_params = _named(_scope("i.partner_id", run), **_scope_params(run))
+    sql += scope
+    params = [run.now, run.now, rule.pk, *scope_params]
     if keep:
         sql += " AND i.fingerprint <> ALL(%s)"
         params.append(list(keep))
@@ -238,7 +281,8 @@ def _tier_review(rule: Rule, run: _Run, cursor) -> dict[str, int] | None:
         from insights.tier_review import evaluate_tier_review  # noqa: PLC0415 (written separately; optional)
     except ImportError:
         return None
-    seen = sorted(evaluate_tier_review(now=run.now, partner_ids=run.partner_ids)) if rule.enabled else []
+    seen = sorted(evaluate_tier_review(now=run.now, partner_ids=run.partner_ids, id_range=run.id_range)
+                  ) if rule.enabled else []
     cursor.execute(*_resolve_all(rule, run, keep=seen))
     return {"seen": len(seen), "written": len(seen), "resolved": cursor.fetchone()[2]}
 
@@ -261,17 +305,16 @@ def _named(sql: str, **params) -> tuple[str, list]:
 
 
 def _partners_where(rule: Rule, run: _Run) -> tuple[str, dict]:
-    """The conditions on ``p`` (the partner) every rule shares: active, assigned, the rule's tiers, ``partner_ids``."""
+    """The conditions on ``p`` (the partner) every rule shares: active, assigned, the rule's tiers, the evaluated
+    partners (``partner_ids`` or ``id_range``; its parameters are in the returned dict for the finders' own
+    ``_scope`` on other tables)."""
     sql = "p.status = 'active' AND p.assigned_to_id IS NOT NULL"
-    params = {}
+    params = _scope_params(run)
     tier_ids = [tier.pk for tier in rule.tiers.all()]
     if tier_ids:
         sql += " AND p.tier_id = ANY(%(tier_ids)s)"
         params["tier_ids"] = tier_ids
-    if run.partner_ids is not None:
-        sql += " AND p.id = ANY(%(partner_ids)s)"
-        params["partner_ids"] = run.partner_ids
-    return sql, params
+    return sql + _scope("p.id", run), params
 
 
 def _score(magnitude: str) -> str:
@@ -348,7 +391,7 @@ def _business_drop(rule: Rule, run: _Run):
         ):
             rows[key].append(value)
     where, where_params = _partners_where(rule, run)
-    achievement_filter = " AND a.partner_id = ANY(%(partner_ids)s)" if run.partner_ids is not None else ""
+    achievement_filter = _scope("a.partner_id", run)
     drop = "(1 - g.value / NULLIF(g.baseline, 0)) * 100"
     year_drop = "(1 - g.value / NULLIF(g.last_year, 0)) * 100"
     sql = (
@@ -408,7 +451,7 @@ def _target_at_risk(rule: Rule, run: _Run):
         ):
             rows[key].append(value)
     where, where_params = _partners_where(rule, run)
-    target_filter = " AND tg.partner_id = ANY(%(partner_ids)s)" if run.partner_ids is not None else ""
+    target_filter = _scope("tg.partner_id", run)
     generated = "COALESCE(a.value, 0)"
     expected = "(tg.value * x.share)"
     pacing = f"({generated} / NULLIF({expected}, 0) * 100)"
@@ -487,6 +530,8 @@ def _inactivity_risk(rule: Rule, run: _Run):
         partners = partners.filter(tier_id__in=tier_ids)
     if run.partner_ids is not None:
         partners = partners.filter(pk__in=run.partner_ids)
+    if run.id_range is not None:
+        partners = partners.filter(pk__gte=run.id_range[0], pk__lt=run.id_range[1])
     reason = Case(*[When(breaks, then=why) for breaks, why in conditions], default=Value(""), output_field=CharField())
     inner, inner_params = (
         partners.order_by().annotate(why=reason)
@@ -514,7 +559,7 @@ def _lead_follow_up(rule: Rule, run: _Run):
     where, where_params = _partners_where(rule, run)
     days = rule.days if rule.days is not None else 7
     open_stages = list(Lead.OPEN_STAGES)
-    lead_filter = " AND l.partner_id = ANY(%(partner_ids)s)" if run.partner_ids is not None else ""
+    lead_filter = _scope("l.partner_id", run)
     stage_label = "CASE l.stage " + " ".join(
         f"WHEN '{value}' THEN '{label}'" for value, label in Lead.Stage.choices
     ) + " ELSE l.stage END"

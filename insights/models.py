@@ -102,9 +102,18 @@ class Insight(ChoiceDisplayMixin, models.Model):
 
     # No single-column indexes on the two FKs: insight_rule_state_idx and insight_partner_state_idx lead with them
     # and serve their lookups and CASCADE deletes (one index fewer to write per insight each).
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="insights", db_index=False)
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="insights", db_index=False)
-    subject = models.CharField(max_length=100, blank=True, help_text="e.g. a parameter code or 'lead:<id>'.")
+    # No foreign-key constraints in the database either (db_constraint=False): an insight is derived data, written
+    # only by insights.evaluate, whose finders select existing partners and rules in the same statement; a
+    # constraint's per-row check at commit (two lookups + a FOR KEY SHARE lock on the partner row per insight) was
+    # 5.7 s of an 18 s first nightly run at 100k partners (docs/benchmarks.md). Partners are never deleted (they stay
+    # for good), rules only through the ORM, whose CASCADE still removes their insights.
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="insights", db_index=False,
+                             db_constraint=False)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="insights",
+                                db_index=False, db_constraint=False)
+    subject = models.CharField(max_length=100, blank=True,
+                               help_text="What the insight is about within the partner: a parameter code, 'leads', "
+                                         "or '' (the partner itself).")
     period_start = models.DateField(null=True, blank=True)
     fingerprint = models.CharField(max_length=200)  # unique: insight_fingerprint_unique (no extra _like index)
     evidence = models.JSONField(default=dict)

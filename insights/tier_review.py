@@ -117,6 +117,7 @@ agg AS (
     SELECT a.partner_id, a.parameter_id, count(*) AS cnt, min(a.value) AS min_value, max(a.value) AS max_value
     FROM business_achievement a JOIN per ON per.parameter_id = a.parameter_id AND per.period_start = a.period_start
     WHERE (%(all_partners)s OR a.partner_id = ANY(%(partner_ids)s::bigint[]))
+      AND a.partner_id >= %(id_from)s AND a.partner_id < %(id_to)s
     GROUP BY a.partner_id, a.parameter_id
 ),
 judged AS (
@@ -136,6 +137,7 @@ judged AS (
     WHERE pa.status = 'active' AND pa.created_at < firsts.judged_since
       AND (%(all_tiers)s OR pa.tier_id = ANY(%(tier_ids)s::bigint[]))
       AND (%(all_partners)s OR pa.id = ANY(%(partner_ids)s::bigint[]))
+      AND pa.id >= %(id_from)s AND pa.id < %(id_to)s
 ),
 outside AS (
     SELECT j.*, j.min_value > j.high * (1 + %(t)s) AS above
@@ -196,9 +198,12 @@ _NEW_STATE = (
 _EVALUATE_SQL = _EVALUATE_SQL.replace("{new_state}", _NEW_STATE)
 
 
-def evaluate_tier_review(*, now: datetime, partner_ids=None) -> set[str]:
+def evaluate_tier_review(
+    *, now: datetime, partner_ids=None, id_range: tuple[int, int] | None = None
+) -> set[str]:
     """Find the partners well outside their tier's band for the rule's last N full periods and upsert their
-    promote/demote insights, in one statement (plus two small reads: the rule and its parameters). Returns the
+    promote/demote insights, in one statement (plus two small reads: the rule and its parameters); only
+    ``partner_ids``, or the partner ids in ``id_range`` = [from, to) (a part of a split nightly run). Returns the
     fingerprints found (the caller resolves this rule's open insights not among them). A disabled rule, a rule
     whose parameter is inactive, or no bands: nothing found, no error."""
     rule = Rule.objects.filter(code=Rule.Code.TIER_REVIEW).first()
@@ -235,6 +240,7 @@ def evaluate_tier_review(*, now: datetime, partner_ids=None) -> set[str]:
             "t": threshold / 100, "t_percent": threshold, "n": n, "rule_id": rule.pk, "weight": rule.weight,
             "now": now, "today": today, "all_tiers": not tier_ids, "tier_ids": tier_ids,
             "all_partners": partner_ids is None, "partner_ids": partner_ids or [],
+            "id_from": id_range[0] if id_range else 0, "id_to": id_range[1] if id_range else 2**63 - 1,
         })
         return {row[0] for row in cursor.fetchall()}
 

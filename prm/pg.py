@@ -18,12 +18,14 @@ from django.db.models import Model
 LOCK_NAMESPACE = 0x50524D  # "PRM"
 
 
-def advisory_xact_lock(name: str, *, wait: bool = True) -> bool:
+def advisory_xact_lock(name: str, *, wait: bool = True, shared: bool = False) -> bool:
     """Take the advisory lock called ``name`` until the current transaction ends; True when held.
 
-    ``wait=False`` returns False at once when another transaction holds it. Call inside ``transaction.atomic()``.
+    ``wait=False`` returns False at once when another transaction holds it. ``shared=True`` takes it in shared mode:
+    any number of shared holders at once, none while someone holds it exclusively (and the other way round). Call
+    inside ``transaction.atomic()``.
     """
-    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    function = ("pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock") + ("_shared" if shared else "")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {function}(%s, hashtext(%s))::text", [LOCK_NAMESPACE, name])  # noqa: S608 (constant)
         answer = cursor.fetchone()[0]

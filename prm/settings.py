@@ -243,6 +243,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # The worker waits for Redis at start-up and reconnects for ever (broker_connection_max_retries): that is its consumer,
 # not the options below.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The nightly insight evaluation runs as this many parts by partner-id range (a Celery chord): as many as the workers'
+# processes, so every worker takes one (insights.tasks). 1 = one task, as before.
+INSIGHTS_EVALUATION_PARTS = env_int("INSIGHTS_EVALUATION_PARTS", 4)
 # Enqueueing must not hang a web request when Redis is down (prm.tasks.enqueue_on_commit logs the error and the
 # nightly jobs catch up), so every connection attempt of the sending side is bounded — about 1 s in all, measured by
 # tests/prm/test_tasks.py. Without these, Celery retries the result store 20 times 1 s apart (the ~19 s hang) and
