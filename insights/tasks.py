@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from business.periods import org_today
-from insights.evaluate import evaluation_ranges, insights_evaluate
+from insights.evaluate import evaluation_ranges, insights_evaluate, insights_statistics_refresh
 from insights.notify import insights_notify_new
 from insights.team_refresh import team_figures_refresh
 
@@ -44,6 +44,7 @@ def notify_new_insights(parts: list[dict], since: str) -> dict:
             total = rules.setdefault(code, {"seen": 0, "written": 0, "resolved": 0})
             for key in total:
                 total[key] += counts.get(key, 0)
+    insights_statistics_refresh(written=sum(counts["written"] for counts in rules.values()))
     since_at = datetime.fromisoformat(since)
     return {"rules": rules, "notified": insights_notify_new(since=since_at, day=org_today(since_at))}
 

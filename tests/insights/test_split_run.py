@@ -11,7 +11,14 @@ from celery.result import AsyncResult
 from django.db import connection, transaction
 from django.utils import timezone
 
-from insights.evaluate import EVALUATE_LOCK, MAX_ID, evaluation_ranges, insights_evaluate
+from insights.evaluate import (
+    ANALYZE_AFTER_ROWS,
+    EVALUATE_LOCK,
+    MAX_ID,
+    evaluation_ranges,
+    insights_evaluate,
+    insights_statistics_refresh,
+)
 from insights.models import Insight
 from notifications.models import Notification
 from prm import pg
@@ -112,3 +119,17 @@ def test_the_nightly_chord_through_the_real_broker(celery_worker_process, settin
     assert summary["notified"] == 1  # one "new suggestions" notification for the rep, after every part
     assert Insight.objects.filter(rule__code="engagement_due", state=Insight.State.OPEN).count() == 6
     assert Notification.objects.filter(recipient=rep, event="insights").count() == 1
+
+
+def test_statistics_are_refreshed_after_a_big_run_only(partners):
+    insights_evaluate()
+    stored = Insight.objects.count()
+
+    def reltuples():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'insights_insight'::regclass")
+            return cursor.fetchone()[0]
+
+    assert not insights_statistics_refresh(written=ANALYZE_AFTER_ROWS - 1)
+    assert insights_statistics_refresh(written=ANALYZE_AFTER_ROWS)
+    assert reltuples() == stored  # ANALYZE counted this transaction's rows: the planner sees the table's real size

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from business.periods import org_today
-from insights.evaluate import insights_evaluate
+from insights.evaluate import insights_evaluate, insights_statistics_refresh
 from insights.notify import insights_notify_new
 
 
@@ -21,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, partners=None, **options):
         started, now = time.perf_counter(), timezone.now()
         counts = insights_evaluate(now=now, partner_ids=partners)
+        insights_statistics_refresh(written=sum(count["written"] for count in counts.values()))
         for code, count in counts.items():
             self.stdout.write(f"{code}: {count['seen']} found, {count['written']} written, "
                               f"{count['resolved']} resolved")
