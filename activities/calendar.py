@@ -2,6 +2,7 @@
 (``calendar_feed_activities`` + ``calendar_build``) and one activity's ``.ics`` download.
 
 Decisions:
+- One VEVENT per scheduled activity, with a partner or a customer (its name in the summary, its page as the link).
 - One VEVENT per scheduled activity. Its UID, ``activity-<id>@<host>``, never changes (host: ``settings.SITE_URL``'s,
   or "prm"), and SEQUENCE is ``Activity.sequence``, which activities.services raises with every change a subscriber
   must see, so Google, Outlook and Apple Calendar replace their copy instead of adding a second one.
@@ -18,13 +19,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
 from activities.models import Activity
-from partners.models import Partner
+from activities.subjects import Subject
+from leads.customer_selectors import customers_visible_to
 from partners.selectors import partner_visible_to, user_sees_all_partners
 
 PRODID = "-//PRM dashboard//Scheduled calls and meetings//EN"
@@ -36,25 +38,28 @@ CALENDAR_KINDS = (Activity.Kind.CALL, Activity.Kind.MEETING)
 # What the feed and the download read of each activity (and of its partner and location): nothing else is loaded.
 EVENT_FIELDS = (
     "kind", "mode", "status", "subject", "start_at", "duration_minutes", "place", "sequence", "updated_at",
-    "partner_id", "partner__name", "location__label", "location__address",
+    "partner_id", "partner__name", "customer_id", "customer__name", "location__label", "location__address",
 )
 
 
 def calendar_activities(*, user: AbstractBaseUser) -> QuerySet[Activity]:
-    """The scheduled calls and meetings that can be in ``user``'s calendar: their own, on partners they can still see
-    (a reassigned partner's activities leave the feed)."""
+    """The scheduled calls and meetings that can be in ``user``'s calendar: their own, on partners and customers they
+    can still see (a reassigned partner's or customer's activities leave the feed)."""
     activities = Activity.objects.filter(owner_id=user.pk, mode=Activity.Mode.SCHEDULED, kind__in=CALENDAR_KINDS)
-    if not user_sees_all_partners(user):  # (a manager sees every partner: no need to join them all)
-        activities = activities.filter(partner__in=partner_visible_to(user))
-    return activities.select_related("partner", "location").only(*EVENT_FIELDS)
+    if not user_sees_all_partners(user):  # (a manager sees every partner and customer: no need to join them all)
+        activities = activities.filter(
+            Q(partner__in=partner_visible_to(user).values("pk")) | Q(customer__in=customers_visible_to(user).values("pk"))
+        )
+    return activities.select_related("partner", "customer", "location").only(*EVENT_FIELDS)
 
 
-def calendar_activity_of_partner(*, partner: Partner, pk: int) -> Activity | None:
-    """The scheduled call/meeting ``pk`` of ``partner`` (already scoped to the user), whoever owns it, with what an
-    event needs; None for anything else (one query)."""
+def calendar_activity_of_subject(*, subject: Subject, pk: int) -> Activity | None:
+    """The scheduled call/meeting ``pk`` of the partner or customer ``subject`` (already scoped to the user), whoever
+    owns it, with what an event needs; None for anything else (one query)."""
     return (
-        Activity.objects.filter(pk=pk, partner_id=partner.pk, mode=Activity.Mode.SCHEDULED, kind__in=CALENDAR_KINDS)
-        .select_related("partner", "location")
+        Activity.objects.filter(pk=pk, mode=Activity.Mode.SCHEDULED, kind__in=CALENDAR_KINDS,
+                                **subject.service_kwargs())
+        .select_related("partner", "customer", "location")
         .only(*EVENT_FIELDS)
         .first()
     )
@@ -72,7 +77,7 @@ def calendar_feed_activities(*, user: AbstractBaseUser, now=None) -> list[Activi
 def calendar_build(activities: Iterable[Activity], *, base_url: str, name: str = "", method: str = "") -> bytes:
     """A VCALENDAR with one VEVENT per activity (partner and location preloaded), as bytes (text/calendar).
 
-    ``base_url`` (e.g. "https://prm.example.com") makes the links to the partner pages absolute; ``name`` titles a
+    ``base_url`` (e.g. "https://prm.example.com") makes the links to the partner and customer pages absolute; ``name`` titles a
     feed (X-WR-CALNAME); ``method`` is "PUBLISH" for a one-off download.
     """
     calendar = Calendar()
@@ -95,9 +100,9 @@ def calendar_build(activities: Iterable[Activity], *, base_url: str, name: str =
 
 def activity_summary(activity: Activity) -> str:
     """"Call with Acme", then the subject unless it only repeats the kind ("Call with Acme: Quarterly review", not
-    "Call: Call: …")."""
+    "Call: Call: …"). Acme: the partner's or the customer's name."""
     kind = activity.get_kind_display()
-    summary = f"{kind} with {activity.partner.name}"
+    summary = f"{kind} with {activity.subject_name}"
     subject = (activity.subject or "").strip()
     prefix = f"{kind}:".lower()
     if subject.lower().startswith(prefix):
@@ -118,7 +123,8 @@ def activity_uid(activity: Activity, host: str | None = None) -> str:
 def _event(activity: Activity, *, host: str, base_url: str) -> Event:
     start = activity.start_at.astimezone(UTC)
     duration = timedelta(minutes=activity.duration_minutes) if activity.duration_minutes else DEFAULT_DURATION
-    partner_url = f"{base_url}{reverse('partners:detail', args=[activity.partner_id])}"
+    page = "partners:detail" if activity.partner_id is not None else "customers:detail"
+    page_url = f"{base_url}{reverse(page, args=[activity.subject_id])}"
     event = Event()
     event.add("uid", activity_uid(activity, host))
     event.add("sequence", activity.sequence)
@@ -130,9 +136,9 @@ def _event(activity: Activity, *, host: str, base_url: str) -> Event:
     where = _where(activity)
     if where:
         event.add("location", where)
-    description = f"{activity.partner.name}: {partner_url}"
+    description = f"{activity.subject_name}: {page_url}"
     event.add("description", description)
-    event.add("url", partner_url)
+    event.add("url", page_url)
     event.add("status", "CANCELLED" if activity.status == Activity.Status.CANCELLED else "CONFIRMED")
     event.add("transp", "OPAQUE")
     return event

@@ -1,5 +1,5 @@
 """Calendars: a user's private feed (``/calendar/<token>.ics``, no login: the token is the secret) and one scheduled
-activity's ``.ics`` download from the partner page.
+activity's ``.ics`` download from the partner or customer page.
 
 The feed answers a wrong, revoked or inactive user's token with the same 404 body, so the answer tells nobody whether
 a user or a token exists. Its queries are constant: the token (with the user), the visibility check, the events.
@@ -11,9 +11,9 @@ from django.http import Http404, HttpResponse, HttpResponseNotFound
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from activities.calendar import calendar_activity_of_partner, calendar_build, calendar_feed_activities
+from activities.calendar import calendar_activity_of_subject, calendar_build, calendar_feed_activities
+from activities.subjects import subject_get_for_user
 from notifications.preferences import user_for_calendar_token
-from partners.selectors import partner_get_for_user
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 NOT_FOUND = b"Not found.\n"
@@ -44,11 +44,11 @@ def calendar_feed(request, token):
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def activity_ics(request, partner_pk, pk):
+def activity_ics(request, pk, partner_pk=None, customer_pk=None):
     """One scheduled call or meeting as an ``.ics`` file to open in a calendar app; 404 unless the user may see the
-    partner and the activity is a scheduled call/meeting of that partner."""
-    partner = partner_get_for_user(request.user, partner_pk)
-    activity = calendar_activity_of_partner(partner=partner, pk=pk)
+    partner (customer) and the activity is a scheduled call/meeting of that one."""
+    subject = subject_get_for_user(request.user, partner_pk=partner_pk, customer_pk=customer_pk)
+    activity = calendar_activity_of_subject(subject=subject, pk=pk)
     if activity is None:
         raise Http404
     body = calendar_build([activity], base_url=site_base_url(request), method="PUBLISH")

@@ -1,5 +1,8 @@
 """Forms for scheduling, reminding, logging, completing and cancelling activities. They only validate; the views
-hand ``service_kwargs()`` to activities.services."""
+hand ``service_kwargs()`` to activities.services.
+
+The same forms serve a partner's and a customer's activities: they take ``partner=`` or ``customer=`` (whom the
+activity is with) for the "Location" choices — that one's locations — and nothing else differs."""
 
 from datetime import datetime, timedelta
 
@@ -7,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from activities.models import Activity
+from leads.models import Customer, Lead
 from partners.models import ContactPoint, Partner
 
 # One picker for date and time (the phone's own), in the active time zone (DateTimeField reads the value in it).
@@ -34,19 +38,27 @@ class WhenForm(forms.Form):
     )
 
 
+def _whom(partner: Partner | None, customer: Customer | None) -> Partner | Customer:
+    """The partner or the customer the activity is with (exactly one is given)."""
+    if (partner is None) == (customer is None):
+        raise TypeError("pass partner= or customer=")
+    return partner if partner is not None else customer
+
+
 class PlaceMixin(forms.Form):
-    """A location of the partner, or a typed place, not both."""
+    """A location of the partner (or customer), or a typed place, not both."""
 
     location = forms.ModelChoiceField(queryset=None, required=False, empty_label="— none / type a place —")
     place = forms.CharField(max_length=255, required=False, help_text="An address, when not one of the locations.")
 
-    def setup_locations(self, partner):
-        self.fields["location"].queryset = partner.locations.order_by("-is_primary", "id")
+    def setup_locations(self, whom: Partner | Customer):
+        self.whom_label = "customer" if isinstance(whom, Customer) else "partner"
+        self.fields["location"].queryset = whom.locations.order_by("-is_primary", "id")
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("location") and (cleaned.get("place") or "").strip():
-            self.add_error("place", "Choose one of the partner's locations or type a place, not both.")
+            self.add_error("place", f"Choose one of the {self.whom_label}'s locations or type a place, not both.")
         return cleaned
 
     def engagement_kwargs(self):
@@ -73,9 +85,9 @@ class ActivityScheduleForm(PlaceMixin, WhenForm):
 
     field_order = ["kind", "start_at", "duration_minutes", "location", "place", "subject"]
 
-    def __init__(self, *args, partner, **kwargs):
+    def __init__(self, *args, partner: Partner | None = None, customer: Customer | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.setup_locations(partner)
+        self.setup_locations(_whom(partner, customer))
         self.fields["start_at"].initial = next_hour
 
     def clean(self):
@@ -89,12 +101,54 @@ class ActivityScheduleForm(PlaceMixin, WhenForm):
         return self.engagement_kwargs()
 
 
+# --- A follow-up of a lead (issue 13: "Schedule follow-up" on a lead's page links here with ?lead=<id>) ---------------
+
+
+class ActivityFollowUpForm(ActivityScheduleForm):
+    """The schedule form, plus the lead the call/meeting is about (a hidden ``lead`` id): only a lead of this partner
+    counts; anything else (another partner's lead, a customer's schedule form, a mangled value) schedules without a
+    lead rather than failing on a field the user cannot see. The service takes it as ``lead=``."""
+
+    lead = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, partner: Partner | None = None, customer: Customer | None = None, **kwargs):
+        super().__init__(*args, partner=partner, customer=customer, **kwargs)
+        self.partner = partner
+
+    def clean_lead(self) -> Lead | None:
+        return follow_up_lead(partner=self.partner, lead_id=self.cleaned_data["lead"])
+
+    def service_kwargs(self):
+        return {**super().service_kwargs(), "lead": self.cleaned_data["lead"]}
+
+
+def follow_up_lead(*, partner: Partner | None, lead_id: object) -> Lead | None:
+    """The lead ``lead_id`` if it is ``partner``'s, else None (one query, none for a value that is no id)."""
+    lead_id = str(lead_id or "").strip()
+    if partner is None or not lead_id.isdigit() or len(lead_id) > 18:
+        return None
+    return Lead.objects.filter(pk=int(lead_id), partner=partner).only("name", "partner_id").first()
+
+
+def follow_up_initial(*, partner: Partner | None, params: dict) -> dict:
+    """The follow-up form's initial values from ``?kind=`` (call or meeting) and ``?lead=<id>`` (a lead of this
+    partner: kept in the hidden field, its name in the subject); anything else is ignored. At most one query."""
+    initial = {}
+    if params.get("kind") in (Activity.Kind.CALL, Activity.Kind.MEETING):
+        initial["kind"] = params["kind"]
+    lead = follow_up_lead(partner=partner, lead_id=params.get("lead"))
+    if lead is not None:
+        initial["lead"] = lead.pk
+        initial["subject"] = f"Follow up: {lead.name}"[:200]
+    return initial
+
+
 class ActivityRemindForm(WhenForm):
     subject = forms.CharField(max_length=200, label="Remind me to")
 
     field_order = ["subject", "start_at"]
 
-    def __init__(self, *args, partner, **kwargs):
+    def __init__(self, *args, partner: Partner | None = None, customer: Customer | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["start_at"].initial = next_hour
 
@@ -116,9 +170,9 @@ class ActivityLogForm(PlaceMixin, WhenForm):
 
     field_order = ["kind", "channel", "start_at", "duration_minutes", "location", "place", "subject", "outcome"]
 
-    def __init__(self, *args, partner, **kwargs):
+    def __init__(self, *args, partner: Partner | None = None, customer: Customer | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.setup_locations(partner)
+        self.setup_locations(_whom(partner, customer))
         self.fields["start_at"].initial = now_minute
 
     def clean(self):
@@ -135,10 +189,11 @@ class ActivityLogForm(PlaceMixin, WhenForm):
                 "channel": self.cleaned_data["channel"]}
 
 
-def log_initial(*, partner: Partner, params: dict) -> dict:
+def log_initial(*, partner: Partner | None = None, customer: Customer | None = None, params: dict) -> dict:
     """The log form's initial values from "Log this …" (``?kind=&channel=&contact=`` after a quick action, see
-    static/js/quick.js): each is used only when valid — a known kind and channel, a contact id of this partner (its
-    value and label become the subject) — anything else is ignored. At most one query (the contact)."""
+    static/js/quick.js): each is used only when valid — a known kind and channel, a contact id of this partner or
+    customer (its value and label become the subject) — anything else is ignored. At most one query (the
+    contact)."""
     initial = {}
     kind = params.get("kind")
     if kind in dict(ActivityLogForm.base_fields["kind"].choices):
@@ -148,7 +203,8 @@ def log_initial(*, partner: Partner, params: dict) -> dict:
         initial["channel"] = channel
     contact_id = params.get("contact", "")
     if contact_id.isdigit() and len(contact_id) < 19:
-        contact = partner.contact_points.filter(pk=int(contact_id)).only("value", "label").first()
+        contacts = partner.contact_points if partner is not None else customer.contacts
+        contact = contacts.filter(pk=int(contact_id)).only("value", "label").first()
         if contact is not None:
             initial["subject"] = contact.value + (f" ({contact.label})" if contact.label else "")
     return initial
@@ -191,14 +247,16 @@ class ActivityEditForm(_RescheduleMixin, PlaceMixin, WhenForm):
 
     field_order = ["start_at", "duration_minutes", "location", "place", "subject"]
 
-    def __init__(self, data=None, *, activity: Activity, partner: Partner):
+    def __init__(
+        self, data=None, *, activity: Activity, partner: Partner | None = None, customer: Customer | None = None
+    ):
         self.activity = activity
         initial = {
             "start_at": activity.start_at, "duration_minutes": activity.duration_minutes,
             "location": activity.location_id, "place": activity.place, "subject": activity.subject,
         }
         super().__init__(data, initial=initial)
-        self.setup_locations(partner)
+        self.setup_locations(_whom(partner, customer))
 
     def service_kwargs(self):
         data = self.cleaned_data
@@ -211,15 +269,19 @@ class ActivityEditForm(_RescheduleMixin, PlaceMixin, WhenForm):
 class ActivityReminderEditForm(_RescheduleMixin, ActivityRemindForm):
     """A planned reminder: what and when."""
 
-    def __init__(self, data=None, *, activity: Activity, partner: Partner):
+    def __init__(
+        self, data=None, *, activity: Activity, partner: Partner | None = None, customer: Customer | None = None
+    ):
         self.activity = activity
-        super().__init__(data, partner=partner, initial={"start_at": activity.start_at, "subject": activity.subject})
+        super().__init__(data, initial={"start_at": activity.start_at, "subject": activity.subject})
 
     def service_kwargs(self):
         return {**super().service_kwargs(), "duration_minutes": None, "location": None, "place": ""}
 
 
-def activity_edit_form(*, activity: Activity, partner: Partner, data=None) -> forms.Form:
+def activity_edit_form(
+    *, activity: Activity, partner: Partner | None = None, customer: Customer | None = None, data=None
+) -> forms.Form:
     """The edit form that fits ``activity`` (a reminder's, or a call/meeting's)."""
     form_class = ActivityReminderEditForm if activity.mode == Activity.Mode.REMINDER else ActivityEditForm
-    return form_class(data, activity=activity, partner=partner)
+    return form_class(data, activity=activity, partner=partner, customer=customer)

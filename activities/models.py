@@ -7,7 +7,8 @@ from prm.choices import ChoiceDisplayMixin
 
 
 class Activity(ChoiceDisplayMixin, models.Model):
-    """An engagement with a partner: scheduled (call/meeting), a reminder (task), or logged after the fact."""
+    """An engagement with a partner or a customer: scheduled (call/meeting), a reminder (task), or logged after the
+    fact."""
 
     class Kind(models.TextChoices):
         CALL = "call", "Call"
@@ -30,7 +31,13 @@ class Activity(ChoiceDisplayMixin, models.Model):
     # Modes that count as engaging the partner (a reminder is a note to self, not an engagement).
     ENGAGEMENT_MODES = (Mode.SCHEDULED, Mode.LOGGED)
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="activities")
+    # Whom it is with: a partner or a customer, exactly one (a DB constraint; see activities/subjects.py).
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="activities"
+    )
+    customer = models.ForeignKey(
+        "leads.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="activities"
+    )
     lead = models.ForeignKey(
         "leads.Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
     )
@@ -43,6 +50,8 @@ class Activity(ChoiceDisplayMixin, models.Model):
     location = models.ForeignKey(
         "partners.Location", on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
     )
+    # A customer's activity has no ``location`` (that column points at partner locations): a customer location picked
+    # in the form is copied here as its address (activities.services).
     place = models.CharField(max_length=255, blank=True, help_text="Address, when not one of the partner's locations.")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
@@ -81,15 +90,44 @@ class Activity(ChoiceDisplayMixin, models.Model):
             # Today across many partners (a manager's team): planned calls/meetings of the week and due reminders, in
             # time order, without reading the done history.
             models.Index(fields=["mode", "start_at"], condition=Q(status="planned"), name="activity_planned_idx"),
+            # A customer page's lists (as the partner index above); partial: partner activities are not in it.
+            models.Index(
+                fields=["customer", "status", "start_at"], condition=Q(customer__isnull=False),
+                name="activity_customer_status_idx",
+            ),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(partner__isnull=False, customer__isnull=True)
+                | Q(partner__isnull=True, customer__isnull=False),
+                name="activity_partner_or_customer",
+            ),
             models.CheckConstraint(
                 condition=~Q(mode="logged") | Q(status="done"), name="logged_activity_is_done"
             ),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} with {self.partner_id} at {self.start_at:%Y-%m-%d %H:%M}"
+        whom = f"partner {self.partner_id}" if self.partner_id is not None else f"customer {self.customer_id}"
+        return f"{self.get_kind_display()} with {whom} at {self.start_at:%Y-%m-%d %H:%M}"
+
+    # --- Whom it is with (templates and links: the same code for a partner's and a customer's activity) ---------
+
+    @property
+    def subject_id(self) -> int | None:
+        """The id of the partner or customer it is with."""
+        return self.partner_id if self.partner_id is not None else self.customer_id
+
+    @property
+    def url_namespace(self) -> str:
+        """The URL namespace of its pages: ``activities`` (/partners/<id>/activities/…) or ``customer_activities``
+        (/customers/<id>/activities/…); ``url(a.url_namespace ~ ':complete', a.subject_id, a.pk)``."""
+        return "activities" if self.partner_id is not None else "customer_activities"
+
+    @property
+    def subject_name(self) -> str:
+        """The partner's or customer's name (load it with ``select_related``, or this is a query)."""
+        return self.partner.name if self.partner_id is not None else self.customer.name
 
     @property
     def shown_subject(self) -> str:

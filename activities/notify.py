@@ -14,10 +14,12 @@ Decisions:
 - Calls/meetings more than an hour past that were never notified (the beat was down, or one was entered late) are
   claimed without a notification: "starting soon" would be wrong, and claiming keeps the partial index
   ``activity_notify_due_idx`` (what every tick reads) small.
-- Who is told: the activity's owner while they can still see the partner (it is assigned to them, or they see all
-  partners: superuser or ``partners.view_all_partners`` directly or through a group, as
-  ``partners.selectors.user_sees_all_partners``); otherwise the partner's current assignee; otherwise nobody. Inactive
-  users are never told.
+- Who is told: the activity's owner while they can still see its partner or customer (the partner is assigned to them;
+  the customer is, or its partner is, as ``leads.customer_selectors.customers_visible_to``; or they see all:
+  superuser or ``partners.view_all_partners`` directly or through a group, as
+  ``partners.selectors.user_sees_all_partners``); otherwise the partner's (the customer's, else its partner's)
+  current assignee; otherwise nobody. Inactive users are never told. The link goes to the partner's or customer's
+  page.
 - Times in titles are in the recipient's zone (``Preference.time_zone``; blank: the organisation's).
 """
 
@@ -33,6 +35,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
+from leads.models import Customer
 from notifications.models import Notification, Preference
 from notifications.services import NotificationItem, notifications_create, preferences_claim_digests
 from notifications.tasks import send_pending_emails
@@ -73,7 +76,8 @@ def _sees_all_sql(user_alias: str) -> str:
 
 def _claim_sql() -> str:
     """One batch: pick (activity rows only, locked, skipping rows another tick holds), claim, then
-    read what the notifications need for the claimed rows only (partner, recipient, recipient's zone)."""
+    read what the notifications need for the claimed rows only (partner or customer, recipient, recipient's zone).
+    ``s.assignee_id``: the partner's assignee, or the customer's (else its partner's)."""
     users = _q(get_user_model())
     preferences = _q(Preference)
     return f"""
@@ -93,19 +97,23 @@ def _claim_sql() -> str:
             UPDATE {_q(Activity)} a SET notified_at = %(now)s
             FROM due
             WHERE a.id = due.id AND a.notified_at IS NULL AND a.status = %(planned)s
-            RETURNING a.id, a.mode, a.kind, a.subject, a.start_at, a.partner_id, a.owner_id
+            RETURNING a.id, a.mode, a.kind, a.subject, a.start_at, a.partner_id, a.customer_id, a.owner_id
         )
-        SELECT c.id, c.mode, c.kind, c.subject, c.start_at, c.partner_id, p.name, r.recipient_id,
-               CASE WHEN r.recipient_id = c.owner_id THEN op.time_zone ELSE ap.time_zone END,
+        SELECT c.id, c.mode, c.kind, c.subject, c.start_at, c.partner_id, c.customer_id, COALESCE(p.name, cu.name),
+               r.recipient_id, CASE WHEN r.recipient_id = c.owner_id THEN op.time_zone ELSE ap.time_zone END,
                c.mode = %(scheduled)s AND c.start_at <= %(now)s - %(window)s * interval '1 minute' AS stale
         FROM claimed c
-        JOIN {_q(Partner)} p ON p.id = c.partner_id
+        LEFT JOIN {_q(Partner)} p ON p.id = c.partner_id
+        LEFT JOIN {_q(Customer)} cu ON cu.id = c.customer_id
+        LEFT JOIN {_q(Partner)} cp ON cp.id = cu.partner_id
+        CROSS JOIN LATERAL (SELECT COALESCE(p.assigned_to_id, cu.assigned_to_id, cp.assigned_to_id) AS assignee_id) s
         LEFT JOIN {users} ow ON ow.id = c.owner_id
-        LEFT JOIN {users} asg ON asg.id = p.assigned_to_id
+        LEFT JOIN {users} asg ON asg.id = s.assignee_id
         LEFT JOIN {preferences} op ON op.user_id = c.owner_id
-        LEFT JOIN {preferences} ap ON ap.user_id = p.assigned_to_id
+        LEFT JOIN {preferences} ap ON ap.user_id = s.assignee_id
         CROSS JOIN LATERAL (SELECT CASE
-            WHEN ow.is_active AND (p.assigned_to_id = ow.id OR {_sees_all_sql('ow')}) THEN ow.id
+            WHEN ow.is_active AND (p.assigned_to_id = ow.id OR cu.assigned_to_id = ow.id OR cp.assigned_to_id = ow.id
+                                   OR {_sees_all_sql('ow')}) THEN ow.id
             WHEN asg.is_active THEN asg.id
         END AS recipient_id) r
     """  # noqa: S608 (names from the models; values are parameters)
@@ -138,13 +146,16 @@ class _Texts:
         self.starts = _("Starts %(when)s")
         self.kinds = {value: str(label) for value, label in Activity.Kind.choices}
         self.link = reverse("partners:detail", args=[_SENTINEL]).replace(str(_SENTINEL), "{}") + "#activity-{}"
+        self.customer_link = (
+            reverse("customers:detail", args=[_SENTINEL]).replace(str(_SENTINEL), "{}") + "#activity-{}"
+        )
 
 
 _DATETIME, _TIME = DATE_STYLES["datetime"], DATE_STYLES["time"]
 
 
 def _item(row: tuple, texts: _Texts) -> NotificationItem:
-    activity_id, mode, kind, subject, start_at, partner_id, partner_name, recipient_id, time_zone, _stale = row
+    activity_id, mode, kind, subject, start_at, partner_id, customer_id, partner_name, recipient_id, time_zone, _ = row
     local = start_at.astimezone(_zone(time_zone))
     when = _DATETIME(local)
     if mode == Activity.Mode.REMINDER:
@@ -156,7 +167,9 @@ def _item(row: tuple, texts: _Texts) -> NotificationItem:
         title = texts.starts_title % {"kind": texts.kinds.get(kind, kind), "partner": partner_name, "time": _TIME(local)}
         body = (f"{subject}\n" if subject else "") + texts.starts % {"when": when}
     return NotificationItem(
-        recipient_id=recipient_id, event=event, title=title, body=body, link=texts.link.format(partner_id, activity_id),
+        recipient_id=recipient_id, event=event, title=title, body=body,
+        link=texts.link.format(partner_id, activity_id) if partner_id is not None
+        else texts.customer_link.format(customer_id, activity_id),
         # the start time is part of the key: a rescheduled activity notifies again at its new time
         source_key=f"activity:{activity_id}:{int(start_at.timestamp())}",
     )
@@ -177,7 +190,7 @@ def activities_notify_due(*, now: datetime, batch: int = NOTIFY_BATCH) -> int:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        items = [_item(row, texts) for row in rows if row[7] is not None and not row[9]]
+        items = [_item(row, texts) for row in rows if row[8] is not None and not row[10]]
         created += notifications_create(items=items)
         if len(rows) < batch:
             break
@@ -190,21 +203,31 @@ def activities_notify_due(*, now: datetime, batch: int = NOTIFY_BATCH) -> int:
 
 
 def _digest_sql() -> str:
+    """Per claimed user: their calls/meetings of their local today and reminders due by its end, on partners and
+    customers they still see (as the claim's recipient rule), and how many partners and customers of theirs are
+    overdue."""
     agenda = f"""
-        FROM {_q(Activity)} a JOIN {_q(Partner)} p ON p.id = a.partner_id
+        FROM {_q(Activity)} a
+        LEFT JOIN {_q(Partner)} p ON p.id = a.partner_id
+        LEFT JOIN {_q(Customer)} cu ON cu.id = a.customer_id
+        LEFT JOIN {_q(Partner)} cp ON cp.id = cu.partner_id
         WHERE a.owner_id = u.user_id AND a.status = %(planned)s
-          AND (p.assigned_to_id = u.user_id OR {_sees_all_sql('usr')})
+          AND (p.assigned_to_id = u.user_id OR cu.assigned_to_id = u.user_id OR cp.assigned_to_id = u.user_id
+               OR {_sees_all_sql('usr')})
           AND ((a.mode = %(scheduled)s AND a.start_at >= d.day_start AND a.start_at < d.day_end)
                OR (a.mode = %(reminder)s AND a.start_at < d.day_end))"""
     return f"""
         SELECT u.user_id, u.tz, d.day,
                (SELECT json_agg(x) FROM (
-                    SELECT a.id, a.mode, a.kind, a.subject, a.start_at, a.partner_id, p.name {agenda}
+                    SELECT a.id, a.mode, a.kind, a.subject, a.start_at, a.partner_id, COALESCE(p.name, cu.name) AS name
+                    {agenda}
                     ORDER BY a.start_at, a.id LIMIT %(items)s) x) AS items,
                (SELECT count(*) FILTER (WHERE a.mode = %(scheduled)s) {agenda}) AS meetings,
                (SELECT count(*) FILTER (WHERE a.mode = %(reminder)s) {agenda}) AS reminders,
                (SELECT count(*) FROM {_q(Partner)} op
-                WHERE op.assigned_to_id = u.user_id AND op.engagement_due_at < %(now)s) AS overdue
+                WHERE op.assigned_to_id = u.user_id AND op.engagement_due_at < %(now)s) AS overdue,
+               (SELECT count(*) FROM {_q(Customer)} oc
+                WHERE oc.assigned_to_id = u.user_id AND oc.engagement_due_at < %(now)s) AS overdue_customers
         FROM unnest(%(users)s::bigint[], %(zones)s::text[]) AS u(user_id, tz)
         JOIN {_q(get_user_model())} usr ON usr.id = u.user_id AND usr.is_active
         CROSS JOIN LATERAL (SELECT (%(now)s AT TIME ZONE u.tz)::date AS day) t
@@ -216,7 +239,7 @@ def _digest_sql() -> str:
 
 
 def _digest_item(row: tuple, prefix: str) -> NotificationItem:
-    user_id, tz, day, items, meetings, reminders, overdue = row
+    user_id, tz, day, items, meetings, reminders, overdue, overdue_customers = row
     zone = _zone(tz)
     lines = []
     for item in items or []:
@@ -230,6 +253,8 @@ def _digest_item(row: tuple, prefix: str) -> NotificationItem:
         lines.append(_("… and %(n)s more") % {"n": more})
     summary = _("%(meetings)s call(s)/meeting(s), %(reminders)s reminder(s) due, %(overdue)s overdue partner(s)") % {
         "meetings": meetings, "reminders": reminders, "overdue": overdue}
+    if overdue_customers:
+        summary += ", " + _("%(n)s overdue customer(s)") % {"n": overdue_customers}
     return NotificationItem(
         recipient_id=user_id, event=Notification.Event.DIGEST,
         title=_("Your day, %(day)s: %(summary)s") % {"day": DATE_STYLES["day"](day), "summary": summary},
@@ -241,7 +266,7 @@ def _digest_item(row: tuple, prefix: str) -> NotificationItem:
 @transaction.atomic
 def activities_send_digests(*, now: datetime) -> int:
     """Claim the morning digests due at ``now`` (``preferences_claim_digests``) and create each claimed user's
-    digest of their local today — calls/meetings, reminders due, overdue partners — as one DIGEST notification
+    digest of their local today — calls/meetings, reminders due, overdue partners (and customers) — as one DIGEST notification
     (source_key ``digest:YYYY-MM-DD``: at most one per user and day), built for all users by one query. Emails are
     enqueued after the commit. Returns how many digests were created."""
     claimed = preferences_claim_digests(now=now)

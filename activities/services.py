@@ -1,8 +1,12 @@
 """Scheduling, logging, completing and cancelling activities: the only code that writes Activity.
 
-Every change here also refreshes the partner's denormalised ``last_engaged_at`` / ``next_engagement_at`` /
-``engagement_due_at`` in the same transaction, with the partner row locked so concurrent changes serialise: this app
-computes the dates from its rows, ``partners.services`` stores them.
+An activity is with a partner or a customer (``partner=`` or ``customer=``, exactly one; activities/subjects.py).
+Every change here also refreshes that partner's or customer's denormalised ``last_engaged_at`` /
+``next_engagement_at`` / ``engagement_due_at`` in the same transaction, with its row locked so concurrent changes
+serialise: this app computes the dates from its rows, ``partners.services`` / ``leads.customer_services`` store them.
+
+A customer's activity has no ``location`` (that column points at partner locations): a customer location picked in
+the form is stored as the activity's ``place`` (its address), which the pages and calendars show and navigate to.
 """
 
 from collections.abc import Iterable
@@ -16,7 +20,8 @@ from django.utils import timezone
 
 from activities.models import Activity
 from activities.notify import activities_notify_due, activities_send_digests  # noqa: F401 (the notifying services)
-from leads.models import Lead
+from leads.customer_services import customer_engagement_set, customer_lock, customers_engagement_set_all
+from leads.models import Customer, CustomerLocation, Lead
 from partners.models import Location, Partner
 from partners.services import partner_engagement_set, partner_lock, partners_engagement_set_all
 
@@ -47,10 +52,34 @@ def partners_engagement_refresh_all(partner_ids: Iterable[int] | None = None) ->
     )
 
 
+def customer_engagement_refresh(customer: Customer) -> None:
+    """Recompute one customer's last/next engagement (and so its due date) from its activities (3 queries)."""
+    engagements = Activity.objects.filter(customer_id=customer.pk, mode__in=Activity.ENGAGEMENT_MODES)
+    agg = engagements.aggregate(
+        last=Max("start_at", filter=Q(status=Activity.Status.DONE)),
+        next=Min("start_at", filter=Q(status=Activity.Status.PLANNED)),
+    )
+    customer_engagement_set(customer=customer, last_engaged_at=agg["last"], next_engagement_at=agg["next"])
+
+
+def customers_engagement_refresh_all(customer_ids: Iterable[int] | None = None) -> None:
+    """Set-based refresh of last/next/due for many customers (all, or ``customer_ids``), as for partners."""
+    engagements = Activity.objects.filter(customer=OuterRef("pk"), mode__in=Activity.ENGAGEMENT_MODES)
+    last = engagements.filter(status=Activity.Status.DONE).order_by("-start_at").values("start_at")[:1]
+    upcoming = engagements.filter(status=Activity.Status.PLANNED).order_by("start_at").values("start_at")[:1]
+    customers_engagement_set_all(
+        last_engaged_at=Subquery(last), next_engagement_at=Subquery(upcoming), customer_ids=customer_ids
+    )
+
+
 def _save_and_refresh(activity: Activity, *, bump_sequence: bool = False) -> Activity:
-    """Validate, save and refresh the partner's engagement dates. ``bump_sequence``: a change calendar subscribers
-    must see (time, subject, place, cancelled, done): the iCalendar SEQUENCE goes up by one in the same UPDATE."""
-    partner = partner_lock(partner_id=activity.partner_id)
+    """Validate, save and refresh the partner's or customer's engagement dates (its row locked first).
+    ``bump_sequence``: a change calendar subscribers must see (time, subject, place, cancelled, done): the iCalendar
+    SEQUENCE goes up by one in the same UPDATE."""
+    if activity.partner_id is not None:
+        subject = partner_lock(partner_id=activity.partner_id)
+    else:
+        subject = customer_lock(customer_id=activity.customer_id)
     activity.full_clean()
     if bump_sequence and activity.pk is not None:
         sequence = activity.sequence
@@ -59,29 +88,35 @@ def _save_and_refresh(activity: Activity, *, bump_sequence: bool = False) -> Act
         activity.sequence = sequence + 1  # the row is locked (select_for_update): nobody else moved it meanwhile
     else:
         activity.save()
-    partner_engagement_refresh(partner)
+    if activity.partner_id is not None:
+        partner_engagement_refresh(subject)
+    else:
+        customer_engagement_refresh(subject)
     return activity
 
 
 @transaction.atomic
 def activity_schedule(
     *,
-    partner: Partner,
+    partner: Partner | None = None,
+    customer: Customer | None = None,
     by: User | None,
     kind: str,
     start_at: datetime,
     duration_minutes: int | None = None,
-    location: Location | None = None,
+    location: Location | CustomerLocation | None = None,
     place: str = "",
     subject: str = "",
     lead: Lead | None = None,
 ) -> Activity:
-    """Schedule a call or a meeting with a partner."""
+    """Schedule a call or a meeting with a partner or a customer."""
+    _check_subject(partner, customer)
     if kind not in SCHEDULABLE_KINDS:
         raise ValidationError({"kind": "Only a call or a meeting can be scheduled."})
-    _check_location(partner, location)
+    location, place = _where(partner, customer, location, place)
     activity = Activity(
         partner=partner,
+        customer=customer,
         lead=lead,
         kind=kind,
         mode=Activity.Mode.SCHEDULED,
@@ -98,11 +133,19 @@ def activity_schedule(
 
 @transaction.atomic
 def activity_remind(
-    *, partner: Partner, by: User | None, start_at: datetime, subject: str, lead: Lead | None = None
+    *,
+    partner: Partner | None = None,
+    customer: Customer | None = None,
+    by: User | None,
+    start_at: datetime,
+    subject: str,
+    lead: Lead | None = None,
 ) -> Activity:
-    """Schedule a reminder (a task for the rep) on a partner; it does not count as an engagement."""
+    """Schedule a reminder (a task for the rep) on a partner or a customer; it does not count as an engagement."""
+    _check_subject(partner, customer)
     activity = Activity(
         partner=partner,
+        customer=customer,
         lead=lead,
         kind=Activity.Kind.TASK,
         mode=Activity.Mode.REMINDER,
@@ -117,25 +160,28 @@ def activity_remind(
 @transaction.atomic
 def activity_log(
     *,
-    partner: Partner,
+    partner: Partner | None = None,
+    customer: Customer | None = None,
     by: User | None,
     kind: str,
     start_at: datetime,
     outcome: str = "",
     duration_minutes: int | None = None,
-    location: Location | None = None,
+    location: Location | CustomerLocation | None = None,
     place: str = "",
     subject: str = "",
     lead: Lead | None = None,
     channel: str = "",
 ) -> Activity:
     """Log an engagement that already happened; ``channel``: how (WhatsApp, WeChat, SMS, call, email), if known."""
+    _check_subject(partner, customer)
     now = timezone.now()
     if start_at > now:
         raise ValidationError({"start_at": "A logged activity must have happened already; schedule future ones."})
-    _check_location(partner, location)
+    location, place = _where(partner, customer, location, place)
     activity = Activity(
         partner=partner,
+        customer=customer,
         lead=lead,
         kind=kind,
         mode=Activity.Mode.LOGGED,
@@ -192,7 +238,7 @@ def activity_reschedule(
     duration_minutes: int | None,
     subject: str,
     place: str,
-    location: Location | None,
+    location: Location | CustomerLocation | None,
 ) -> Activity:
     """Edit a planned call/meeting or reminder: its time, duration, subject and place (the kind stays).
 
@@ -201,7 +247,8 @@ def activity_reschedule(
     must not be in the past (an overdue one may keep its time while its subject is fixed). When anything changed —
     all these fields are in the calendar event — SEQUENCE goes up by one so subscribed calendars replace their copy;
     a changed time clears ``notified_at`` so the new time notifies again (the notification's key includes the time).
-    An edit that changes nothing writes nothing. The partner's next engagement follows, in the same transaction.
+    An edit that changes nothing writes nothing. The partner's (or customer's) next engagement follows, in the same
+    transaction.
     ``by`` (who edits) is not stored: Activity keeps its owner.
     """
     activity = _claim_planned(activity)
@@ -218,7 +265,8 @@ def activity_reschedule(
         raise ValidationError("Only a scheduled call or meeting, or a reminder, can be rescheduled.")
     if duration_minutes is not None and duration_minutes < 1:
         raise ValidationError({"duration_minutes": "The duration must be at least one minute."})
-    _check_location(activity.partner, location)
+    if activity.mode == Activity.Mode.SCHEDULED:
+        location, place = _where(activity.partner, activity.customer, location, place)
     moved = start_at != activity.start_at
     if moved and start_at < timezone.now() - RESCHEDULE_GRACE:
         raise ValidationError({"start_at": "That time has passed: pick a future time."})
@@ -240,12 +288,30 @@ def activity_reschedule(
 
 
 def _claim_planned(activity: Activity) -> Activity:
-    locked = Activity.objects.select_for_update().select_related("partner").get(pk=activity.pk)
+    locked = Activity.objects.select_for_update(of=("self",)).select_related("partner", "customer").get(pk=activity.pk)
     if locked.status != Activity.Status.PLANNED:
         raise ValidationError(f"This activity is already {locked.get_status_display().lower()}.")
     return locked
 
 
-def _check_location(partner: Partner, location: Location | None) -> None:
-    if location is not None and location.partner_id != partner.pk:
-        raise ValidationError({"location": "That location belongs to another partner."})
+def _check_subject(partner: Partner | None, customer: Customer | None) -> None:
+    if (partner is None) == (customer is None):
+        raise TypeError("an activity is with a partner or a customer: pass exactly one")
+
+
+def _where(
+    partner: Partner | None, customer: Customer | None, location: Location | CustomerLocation | None, place: str
+) -> tuple[Location | None, str]:
+    """The activity's ``location`` and ``place``: a partner's location is kept as the link; a customer's location is
+    stored as its address in ``place``. A location of anyone else is a ValidationError on "location"."""
+    if location is None:
+        return None, place
+    if partner is not None:
+        if not isinstance(location, Location) or location.partner_id != partner.pk:
+            raise ValidationError({"location": "That location belongs to another partner."})
+        return location, place
+    if not isinstance(location, CustomerLocation) or location.customer_id != customer.pk:
+        raise ValidationError({"location": "That location belongs to another customer."})
+    if place:
+        raise ValidationError({"place": "Choose one of the customer's locations or type a place, not both."})
+    return None, location.address[:255]

@@ -1,5 +1,6 @@
-"""Lead workflow: create, edit, move between stages, convert (creates a Customer) or lose. Each move is a history
-row. The only code that writes Lead, LeadStageChange and Customer."""
+"""Lead workflow: create, edit, move between stages, convert (its Customer is created by
+``leads.customer_services.customer_create_from_lead``, in the same transaction) or lose with a reason. Each move is a
+history row. The only code that writes Lead and LeadStageChange (customers: ``leads.customer_services``)."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from leads.customer_services import customer_create_from_lead
 from leads.models import Customer, Lead, LeadStageChange
 from partners.models import Partner
 
@@ -64,10 +66,13 @@ def lead_update(*, lead: Lead, by: User | None, **fields: object) -> list[str]:
 
 @transaction.atomic
 def lead_move(*, lead: Lead, to_stage: str, by: User | None) -> Lead:
-    """Move an open lead to another open stage (use lead_convert / lead_lose to close it)."""
+    """Move an open lead to another open stage (use lead_convert / lead_lose to close it). A closed lead, or the stage
+    it is at already, is a ValidationError and nothing is written."""
     if to_stage not in Lead.OPEN_STAGES:
         raise ValidationError({"stage": "Use convert or lose to close a lead."})
-    lead = _claim_open(lead)
+    lead = _claim_open(lead, doing="moved")
+    if lead.stage == to_stage:
+        raise ValidationError({"stage": f"The lead is already {lead.get_stage_display().lower()}."})
     return _move(lead, to_stage, by, timezone.now())
 
 
@@ -75,36 +80,56 @@ def lead_move(*, lead: Lead, to_stage: str, by: User | None) -> Lead:
 def lead_convert(
     *, lead: Lead, by: User | None, value: Decimal | None = None, when: datetime | None = None
 ) -> Customer:
-    """Win the lead: books ``value`` (default: the expected value) and creates its Customer."""
-    lead = _claim_open(lead)
+    """Win the lead: books ``value`` (default: the expected value) and creates its Customer.
+
+    Once: the lead row is locked first and must still be open, so a second submit (or a second worker) waits for the
+    first, then finds the lead won and gets a ValidationError — one customer, whatever the timing (the customer's
+    one-to-one on the lead is the database's guarantee of the same). A lost lead cannot be converted."""
+    if value is not None:
+        value = _booked_value(value)
+    lead = _claim_open(lead, doing="converted")
     when = when or timezone.now()
     lead.value = value if value is not None else lead.expected_value
     lead.converted_at = when
     _move(lead, Lead.Stage.WON, by, when, extra_fields=["value", "converted_at"])
-    return Customer.objects.create(
-        name=lead.name,
-        company=lead.company,
-        email=lead.email,
-        phone=lead.phone,
-        lead=lead,
-        partner_id=lead.partner_id,
-        assigned_to_id=lead.assigned_to_id,
-        created_at=when,
-    )
+    return customer_create_from_lead(lead=lead, when=when)  # leads.customer_services owns Customer's writes
+
+
+LOST_REASON_MAX = Lead._meta.get_field("lost_reason").max_length
 
 
 @transaction.atomic
-def lead_lose(*, lead: Lead, by: User | None, when: datetime | None = None) -> Lead:
-    lead = _claim_open(lead)
+def lead_lose(*, lead: Lead, by: User | None, reason: str, when: datetime | None = None) -> Lead:
+    """Close the lead as lost, saying why (``reason``: required, at most 300 characters, kept in ``lost_reason``)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": "Say why the lead was lost."})
+    if len(reason) > LOST_REASON_MAX:
+        raise ValidationError({"reason": f"Keep the reason to {LOST_REASON_MAX} characters (it has {len(reason)})."})
+    lead = _claim_open(lead, doing="marked lost")
     when = when or timezone.now()
     lead.lost_at = when
-    return _move(lead, Lead.Stage.LOST, by, when, extra_fields=["lost_at"])
+    lead.lost_reason = reason
+    return _move(lead, Lead.Stage.LOST, by, when, extra_fields=["lost_at", "lost_reason"])
 
 
-def _claim_open(lead: Lead) -> Lead:
+def _booked_value(value: Decimal) -> Decimal:
+    """A converted lead's value, checked like the model field (≥ 0, at most 12 digits before the point, 2 after)."""
+    try:
+        value = Lead._meta.get_field("value").clean(value, None)
+    except ValidationError as error:
+        raise ValidationError({"value": error.messages}) from None
+    if value < 0:
+        raise ValidationError({"value": "The value can't be negative."})
+    return value
+
+
+def _claim_open(lead: Lead, *, doing: str) -> Lead:
+    """The lead's row, locked for this transaction, if it is still open; else a ValidationError saying it is closed
+    ("This lead is already won: it can't be converted.")."""
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     if locked.stage not in Lead.OPEN_STAGES:
-        raise ValidationError(f"This lead is already {locked.get_stage_display().lower()}.")
+        raise ValidationError(f"This lead is already {locked.get_stage_display().lower()}: it can't be {doing}.")
     return locked
 
 

@@ -5,7 +5,7 @@ higher apps hand in what only they know — an activity's dates, a rule's condit
 ``partners`` imports none of them.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +18,7 @@ from django.utils import timezone
 from partners import search
 from partners.models import CodeChange, ContactPoint, Location, Partner, StatusChange, Tier
 from prm import pg
+from prm.child_rows import replace_child_rows, with_default_primary
 
 # Fields a user may set on a partner through a form, the admin or an import (status has its own service).
 EDITABLE_FIELDS = (
@@ -160,19 +161,17 @@ def partner_save_contacts_and_locations(
         # Cleared first, like the primaries, so moving the preferred messenger to another contact never collides
         # with the one-per-partner constraint.
         ContactPoint.objects.filter(partner=partner).exclude(preferred_channel="").update(preferred_channel="")
-        _replace_rows(
-            partner,
-            ContactPoint,
-            _with_default_primary(contacts, key=lambda item: item["kind"]),
-            fields=("kind", "value", "label", "is_primary", "preferred_channel"),
+        replace_child_rows(
+            owner_field="partner", owner=partner, model=ContactPoint,
+            items=with_default_primary(contacts, key=lambda item: item["kind"]),
+            fields=("kind", "value", "label", "is_primary", "preferred_channel"), validate_constraints=False,
         )
         partners_search_refresh(partner_ids=[partner.pk])
     if locations is not None:
-        _replace_rows(
-            partner,
-            Location,
-            _with_default_primary(locations, key=lambda item: None),
-            fields=("label", "address", "latitude", "longitude", "is_primary"),
+        replace_child_rows(
+            owner_field="partner", owner=partner, model=Location,
+            items=with_default_primary(locations, key=lambda item: None),
+            fields=("label", "address", "latitude", "longitude", "is_primary"), validate_constraints=False,
         )
 
 
@@ -180,29 +179,6 @@ def _check_fields(fields: dict[str, object]) -> None:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unexpected partner fields: {sorted(unknown)}")
-
-
-def _with_default_primary(items: list[dict], *, key: Callable[[dict], object]) -> list[dict]:
-    items = [dict(item) for item in items]
-    has_primary = {key(item) for item in items if item.get("is_primary")}
-    for item in items:
-        if key(item) not in has_primary:
-            item["is_primary"] = True
-            has_primary.add(key(item))
-    return items
-
-
-def _replace_rows(partner: Partner, model: type, items: list[dict], *, fields: tuple[str, ...]) -> None:
-    existing = {row.pk: row for row in model.objects.filter(partner=partner)}
-    keep = {item["id"] for item in items if item.get("id") in existing}
-    model.objects.filter(partner=partner).exclude(pk__in=keep).delete()
-    model.objects.filter(partner=partner, is_primary=True).update(is_primary=False)
-    for item in items:
-        row = existing.get(item.get("id")) or model(partner=partner)
-        for name in fields:
-            setattr(row, name, item.get(name, model._meta.get_field(name).get_default()))
-        row.full_clean(validate_constraints=False)
-        row.save()
 
 
 # --- Search document --------------------------------------------------------------------------------------------------

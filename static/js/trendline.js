@@ -1,15 +1,16 @@
-/* Draws the business trendline of the partner page.
- * The figure (data, layout, config) is built in Python (business.selectors) and embedded with Django's json_script
- * as <script type="application/json" id="trend-data">; nothing here is inline, so a strict CSP needs no exceptions. */
+/* Draws the partner page's charts: every element with data-figure="<id>" gets the Plotly figure (data, layout, config)
+ * that Python built (business.selectors' trendline, business.charts' leads chart) and embedded with json_script as
+ * <script type="application/json" id="<id>">; nothing here is inline, so a strict CSP needs no exceptions. Loaded
+ * once per page however many charts it has. */
 (function () {
   "use strict";
 
-  function draw() {
-    var source = document.getElementById("trend-data");
-    var target = document.getElementById("trend-chart");
-    if (!source || !target || typeof window.Plotly === "undefined") {
+  function draw(target) {
+    var source = document.getElementById(target.getAttribute("data-figure"));
+    if (!source || target.dataset.drawn || typeof window.Plotly === "undefined") {
       return;
     }
+    target.dataset.drawn = "1";
     var figure = JSON.parse(source.textContent);
     var layout = figure.layout || {};
     var config = figure.config || {};
@@ -24,9 +25,13 @@
     window.Plotly.newPlot(target, figure.data, layout, config);
   }
 
+  function drawAll() {
+    document.querySelectorAll("[data-figure]").forEach(draw);
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", drawAll);
   } else {
-    draw();
+    drawAll();
   }
 })();
