@@ -36,6 +36,7 @@ target_at_risk        ``target_at_risk:<partner>:<parameter code>:<period start>
 no_next_engagement    ``no_next_engagement:<partner>:<last engaged date|never>``     the partner is engaged
 inactivity_risk       ``inactivity_risk:<partner>:<last engaged date|never>``        the partner is engaged
 lead_follow_up        ``lead_follow_up:<partner>:<oldest lead>:<its last touch date>``  that lead is touched
+ticket_breach         ``ticket_breach:<partner>:<ticket>``                           (one per ticket)
 ====================  =============================================================  ==========================
 
 so an accepted (or dismissed) insight stays accepted for *that* cause, and a new cause is a new insight.
@@ -51,6 +52,7 @@ Score (an integer; higher ranks first), the same shape for every rule, one SQL e
               no_next_engagement  days since the last engagement in whole weeks (never engaged: 50)
               inactivity_risk     0 (the rule's weight carries it)
               lead_follow_up      days the oldest lead waits beyond the rule's ``days``, in whole weeks
+              ticket_breach       the ticket's priority: urgent 50, high 35, normal 20, low 10
 
 Decisions:
 - engagement_due: ``Partner.engagement_due_at`` (kept by partners/activities services) ≤ now + ``days``. Evidence:
@@ -76,6 +78,12 @@ Decisions:
   created or completed, a stage change — is older than ``days``, and with no planned activity on it ahead. One
   insight per partner (subject ``leads``): the lead waiting longest (evidence ``lead_id``, read by the Accept flow)
   and how many are waiting (``untouched``).
+- ticket_breach (issue 13): an open service ticket of one of the partner's customers, running (new or open: a
+  ticket waiting on the customer or on hold has its clock stopped, service.sla) and past its resolution due date.
+  One insight per ticket (subject ``ticket:<id>``), on the partner that brought the customer; evidence: the ticket,
+  its priority, the customer and its due date. Resolved as soon as the ticket is resolved, paused or re-prioritised
+  to a later due date — at the next evaluation of the partner (nightly, or after the partner's next change: a ticket
+  carries no ``partner_id`` for the signals of insights.signals).
 - tier_review (rule 7) is ``insights.tier_review.evaluate_tier_review``'s (called under the same lock when it can be
   imported); its open insights not among the fingerprints it returns resolve here.
 """
@@ -95,10 +103,11 @@ from business import periods
 from business.models import Achievement, InactivityRule, Parameter, Target
 from business.services import inactivity_rules
 from insights.models import Insight, Rule
-from leads.models import Lead
+from leads.models import Customer, Lead
 from partners.models import Partner, Tier
 from partners.services import rule_governed
 from prm import pg
+from service.models import Ticket
 
 EVALUATE_LOCK = "insights.evaluate"  # advisory lock of an evaluation run (prm.pg); a part's: "insights.evaluate:<from>"
 MAX_ID = 2**63 - 1  # the end of the last range of a split run
@@ -112,6 +121,9 @@ _TARGET = Target._meta.db_table
 _LEAD = Lead._meta.db_table
 _ACTIVITY = "activities_activity"
 _STAGE_CHANGE = "leads_leadstagechange"
+_TICKET = Ticket._meta.db_table
+_CUSTOMER = Customer._meta.db_table
+TICKET_PRIORITY_POINTS = {"urgent": 50, "high": 35, "normal": 20, "low": 10}
 
 WORK_MEM = "256MB"
 TIER_POINTS = "GREATEST(0, 40 - 10 * COALESCE(t.rank, 4))"
@@ -608,6 +620,29 @@ def _lead_follow_up(rule: Rule, run: _Run):
     return _named(sql, **params)
 
 
+# --- Rule 8: a customer's ticket past its resolution time (issue 13) ----------------------------------------------
+
+
+def _ticket_breach(rule: Rule, run: _Run):
+    where, where_params = _partners_where(rule, run)
+    points = " ".join(f"WHEN '{value}' THEN {TICKET_PRIORITY_POINTS[value]}" for value in Ticket.Priority.values)
+    labels = " ".join(f"WHEN '{value}' THEN '{label}'" for value, label in Ticket.Priority.choices)
+    sql = (
+        f"SELECT p.id AS partner_id, 'ticket:' || tk.id AS subject, NULL::date AS period_start,"  # noqa: S608
+        " 'ticket_breach:' || p.id || ':' || tk.id AS fingerprint,"
+        " jsonb_build_object('ticket_id', tk.id, 'subject', tk.subject, 'priority', tk.priority,"
+        f" 'priority_label', CASE tk.priority {labels} ELSE tk.priority END, 'customer_id', c.id,"
+        f" 'customer', c.name, 'partner', p.name, 'due_on', {_iso(_local_date('tk.resolution_due_at'))}) AS evidence,"
+        f" {_score(f'CASE tk.priority {points} ELSE 0 END')} AS score"
+        f" FROM {_TICKET} tk JOIN {_CUSTOMER} c ON c.id = tk.customer_id JOIN {_PARTNER} p ON p.id = c.partner_id"
+        f" LEFT JOIN {_TIER} t ON t.id = p.tier_id"
+        f" WHERE {where} AND tk.status = ANY(%(running)s) AND tk.resolution_due_at < %(now)s"
+    )
+    params = _base_params(rule, run, where_params)
+    params["running"] = list(Ticket.RUNNING_STATUSES)
+    return _named(sql, **params)
+
+
 FINDERS = {
     Rule.Code.ENGAGEMENT_DUE: _engagement_due,
     Rule.Code.BUSINESS_DROP: _business_drop,
@@ -615,4 +650,5 @@ FINDERS = {
     Rule.Code.NO_NEXT_ENGAGEMENT: _no_next_engagement,
     Rule.Code.INACTIVITY_RISK: _inactivity_risk,
     Rule.Code.LEAD_FOLLOW_UP: _lead_follow_up,
+    Rule.Code.TICKET_BREACH: _ticket_breach,
 }

@@ -15,7 +15,7 @@ from prm.choices import ChoiceDisplayMixin
 
 
 class Rule(ChoiceDisplayMixin, models.Model):
-    """One kind of insight, configured in the admin. The seven codes are created by a data migration; the evaluation
+    """One kind of insight, configured in the admin. The codes are created by data migrations; the evaluation
     of each is set-based SQL in ``insights.evaluate``. Which fields a rule reads is said in its ``help`` (admin)."""
 
     class Code(models.TextChoices):
@@ -26,6 +26,7 @@ class Rule(ChoiceDisplayMixin, models.Model):
         INACTIVITY_RISK = "inactivity_risk", "About to be tagged inactive"
         LEAD_FOLLOW_UP = "lead_follow_up", "Lead without follow-up"
         TIER_REVIEW = "tier_review", "Tier review (promote/demote)"
+        TICKET_BREACH = "ticket_breach", "Customer ticket past its resolution time"  # issue 13 (service tickets)
 
     class Action(models.TextChoices):
         SCHEDULE_MEETING = "schedule_meeting", "Schedule a meeting"

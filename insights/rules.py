@@ -1,5 +1,5 @@
-"""Writes of the insight rules (the admin's): validated, atomic. The seven rules themselves are created by the data
-migration 0002_default_rules and are never added or deleted, only configured."""
+"""Writes of the insight rules (the admin's): validated, atomic. The rules themselves are created by data migrations
+(0002_default_rules, 0006_rule_ticket_breach) and are never added or deleted, only configured."""
 
 from collections.abc import Iterable
 
@@ -18,6 +18,7 @@ NEEDS = {
     Rule.Code.INACTIVITY_RISK: ("days",),
     Rule.Code.LEAD_FOLLOW_UP: ("days",),
     Rule.Code.TIER_REVIEW: ("threshold_percent", "periods"),
+    Rule.Code.TICKET_BREACH: (),
 }
 # Which rules read ``minimum`` (in the unit of the parameter they look at; every active parameter's own when none).
 USES_MINIMUM = (Rule.Code.BUSINESS_DROP, Rule.Code.TARGET_AT_RISK)

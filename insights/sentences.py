@@ -28,6 +28,7 @@ ACTIONS = {
     "inactivity_risk": "Engage now.",
     "lead_follow_up": "Follow up.",
     "tier_review": "",  # its sentence (insights.tier_review) ends with its own suggestion
+    "ticket_breach": "Call them.",
 }
 FALLBACK = {
     "engagement_due": "Engagement overdue or due soon.",
@@ -37,6 +38,7 @@ FALLBACK = {
     "inactivity_risk": "About to be tagged inactive.",
     "lead_follow_up": "A lead has had no follow-up.",
     "tier_review": "The partner's business is outside its tier's band. Review the tier.",
+    "ticket_breach": "A customer's ticket is past its resolution time.",
 }
 
 
@@ -255,6 +257,26 @@ def _lead_follow_up(e: dict, today: date) -> str:
     return text + "."
 
 
+def _ticket_breach(e: dict, today: date) -> str:
+    """"Acme's customer Foo Ltd has an urgent ticket past its resolution time (#12 “Printer down”, overdue by 3
+    days).\""""
+    customer = str(e.get("customer") or "").strip() or "A customer"
+    partner = str(e.get("partner") or "").strip()
+    head = f"{partner}'s customer {customer}" if partner else customer
+    priority = str(e.get("priority_label") or e.get("priority") or "").strip().lower()
+    article = "an" if priority[:1] in ("a", "e", "i", "o", "u") else "a"
+    text = f"{head} has {article} {priority + ' ' if priority else ''}ticket past its resolution time"
+    details = []
+    ticket_id = _int(e.get("ticket_id"))
+    subject = str(e.get("subject") or "").strip()
+    if ticket_id is not None:
+        details.append(f"#{ticket_id}" + (f" “{subject}”" if subject else ""))
+    overdue = _days_from(e, "due_on", "", today)
+    if overdue is not None:
+        details.append(f"overdue by {_days(overdue)}" if overdue > 0 else "due today")
+    return text + (f" ({', '.join(details)})" if details else "") + "."
+
+
 RENDERERS: dict[str, Callable[[dict, date], str]] = {
     "engagement_due": _engagement_due,
     "business_drop": _business_drop,
@@ -262,6 +284,7 @@ RENDERERS: dict[str, Callable[[dict, date], str]] = {
     "no_next_engagement": _no_next_engagement,
     "inactivity_risk": _inactivity_risk,
     "lead_follow_up": _lead_follow_up,
+    "ticket_breach": _ticket_breach,
 }
 
 

@@ -20,6 +20,8 @@ class Notification(ChoiceDisplayMixin, models.Model):
         STARTS_SOON = "starts_soon", "Starting soon"
         DIGEST = "digest", "Morning digest"
         INSIGHTS = "insights", "New suggestions"
+        TICKET_BREACH = "ticket_breach", "Ticket past its service level"  # service.breach
+        TICKET_ASSIGNED = "ticket_assigned", "Ticket assigned to you"  # service.services.ticket_assign
 
     class Email(models.TextChoices):
         NONE = "none", "Not emailed"

@@ -50,6 +50,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 280},
     },
+    # Service tickets past a service-level due date (issue 13): one conditional UPDATE per kind (service/breach.py).
+    "notify-ticket-breaches": {
+        "task": "service.tasks.notify_breaches",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 

@@ -216,6 +216,14 @@ CONTENT_SECURITY_POLICY = {
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Service ticket attachments (service/attachments.py): at most this many bytes each, of these types only (checked by
+# extension and by content; a type without a content check there is ignored). Stored in MEDIA_ROOT under random
+# names and served only by the permission-checked download view: never give MEDIA_ROOT a URL of its own. Cap request
+# bodies at the reverse proxy too (e.g. nginx client_max_body_size 11m): Django reads the whole upload first.
+TICKET_ATTACHMENT_MAX_BYTES = env_int("TICKET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+TICKET_ATTACHMENT_EXTENSIONS = env_list(
+    "TICKET_ATTACHMENT_EXTENSIONS", ["pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv", "docx", "xlsx"]
+)
 
 # django-import-export gives the admin its upload pages and exports; the import itself is business.imports (one
 # transaction, set-based), so only the permission codes and the export's formula escaping are set here.

@@ -101,7 +101,7 @@ def test_rule_rates_count_every_state_in_one_query(rep, django_assert_num_querie
     # 1. every rule with its insights counted per state (one GROUP BY).
     with django_assert_num_queries(1):
         rates = {row.rule.code: row for row in rule_rates()}
-    assert len(rates) == Rule.objects.count() == 7
+    assert len(rates) == Rule.objects.count() == 8  # seven, and ticket_breach (issue 13)
     due = rates["engagement_due"]
     assert (due.total, due.open, due.accepted, due.dismissed, due.snoozed, due.resolved) == (8, 2, 3, 1, 1, 1)
     assert (due.acceptance, due.dismissal) == (37.5, 12.5)

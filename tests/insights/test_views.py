@@ -232,7 +232,7 @@ def test_rates_page_for_managers_only(rep_client, client, manager, partner, djan
     assert response.status_code == 200
     html = response.content.decode()
     assert 'id="rule-engagement_due"' in html and "50 %" in html and "25 %" in html
-    assert html.count('<tr id="rule-') == 7
+    assert html.count('<tr id="rule-') == 8  # seven, and ticket_breach (issue 13)
     rule = Rule.objects.get(code="engagement_due")
     assert f'href="/admin/insights/rule/{rule.pk}/change/"' in html  # configure it in the admin
     assert "Insight rules" in client.get(TODAY).content.decode()
