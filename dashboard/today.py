@@ -1,11 +1,15 @@
 """The Today page's content: the partners app's and the activities app's selectors, composed (this app is above both).
 
 Query budget (a rep; a manager adds one, the reps of the filter): 1. whether the user sees all partners (visibility),
-2.-3. overdue and due-this-week partner ids with their capped counts (``partners.selectors.partners_due``),
-4.-5. scheduled calls/meetings and due reminders with their counts (``activities.selectors.activities_today``),
-6. the rows of every partner shown, with what their quick actions need (``partner_list_rows``), 7. how each of those
-partners is usually reached (``channels_detected``), 8. "What to do next": the top insights across the scope
-(``insights.selectors.insights_for_today``). The same whatever the number of partners: each section is capped.
+2. overdue and due-this-week partner ids with their capped counts, one statement (``partners.selectors.partners_due``),
+3.-4. scheduled calls/meetings and due reminders with their counts (``activities.selectors.activities_today``),
+5. the rows of every partner shown, with what their quick actions need (``partner_list_rows``), 6. how each of those
+partners is usually reached (``channels_detected``), 7. "What to do next": the top insights across the scope
+(``insights.selectors.insights_for_today``), 8. "Customers to engage" — the customers due by the end of today, with
+their capped count — and the rows of those and of the customers of the calls, meetings and reminders shown, in one
+statement (``leads.customer_selectors.customers_to_engage``), 9. "Tickets needing you": the open tickets assigned to
+the user (``service.selectors.tickets_needing``).
+The same whatever the number of partners and customers: each section is capped.
 """
 
 from dataclasses import dataclass, field
@@ -17,8 +21,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities.selectors import ActivitySection, activities_today, channels_detected
+from dashboard.customer_actions import customer_row_actions
 from insights.models import Insight
 from insights.selectors import insights_for_today
+from leads.customer_selectors import (
+    CustomerDueSection,
+    customer_today_ids,
+    customer_today_scope,
+    customers_to_engage,
+)
+from leads.models import Customer
 from partners.models import Partner
 from partners.selectors import (
     DueSection,
@@ -28,6 +40,7 @@ from partners.selectors import (
     rep_options,
     user_sees_all_partners,
 )
+from service.selectors import OpenTickets, tickets_needing
 
 SECTION_LIMIT = 20
 WEEK_DAYS = 7
@@ -37,6 +50,15 @@ WEEK_DAYS = 7
 class PartnerItems:
     rows: list[Partner]
     section: DueSection
+    more_url: str = ""
+
+
+@dataclass
+class CustomerItems:
+    """Today's "Customers to engage": rows (with ``quick_actions``), most overdue first, and the section's count."""
+
+    rows: list[Customer]
+    section: CustomerDueSection
     more_url: str = ""
 
 
@@ -52,10 +74,14 @@ class Today:
     reps: list[tuple[str, str]] = field(default_factory=list)
     rep_unknown: bool = False
     insights: list[Insight] = field(default_factory=list)  # what to do next, best first (with rule, partner, tier)
+    customers_due: CustomerItems | None = None  # customers whose engagement is overdue or due today
+    customers: dict[int, Customer] = field(default_factory=dict)  # every customer shown (the activities' too), by id
+    tickets: OpenTickets | None = None  # "Tickets needing you": open tickets assigned to the user (service)
 
     @property
     def empty(self) -> bool:
-        return not (self.overdue.rows or self.due_soon.rows or self.scheduled.rows or self.reminders.rows)
+        return not (self.overdue.rows or self.due_soon.rows or self.scheduled.rows or self.reminders.rows
+                    or (self.customers_due and self.customers_due.rows))
 
 
 def _day_start(day) -> datetime:
@@ -63,8 +89,8 @@ def _day_start(day) -> datetime:
 
 
 def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_LIMIT) -> Today:
-    """Today for ``user``: across all their partners (a manager: all partners they see, or those of the rep with
-    username ``rep``). Times are in the active time zone. 8 queries (9 for a manager), see the module docstring."""
+    """Today for ``user``: across all their partners and customers (a manager: all they see, or those of the rep with
+    username ``rep``). Times are in the active time zone. 9 queries (10 for a manager), see the module docstring."""
     now = timezone.now()
     today = timezone.localdate(now)
     week_end = _day_start(today + timedelta(days=WEEK_DAYS + 1))  # today and the next 7 days
@@ -77,14 +103,15 @@ def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_
     else:
         rep = ""
     scope = partner_today_scope(user=user, rep=rep)
+    customer_ids = customer_today_ids(user=user, rep=rep)
     due = partners_due(partners=scope, now=now, until=week_end, limit=limit)
     activities = activities_today(
-        partners=scope, start=_day_start(today), until=week_end, reminders_until=_day_start(today + timedelta(days=1)),
-        limit=limit,
+        partners=scope, customer_ids=customer_ids, start=_day_start(today), until=week_end,
+        reminders_until=_day_start(today + timedelta(days=1)), limit=limit,
     )
     ids = list(dict.fromkeys(
         due["overdue"].ids + due["due_soon"].ids
-        + [a.partner_id for section in activities.values() for a in section.rows]
+        + [a.partner_id for section in activities.values() for a in section.rows if a.partner_id is not None]
     ))
     rows = partner_list_rows(ids)
     detected = channels_detected(partner_ids=ids)
@@ -92,6 +119,9 @@ def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_
     for partner in rows:
         partner.detected_channel = detected.get(partner.pk, "")
     partners = {partner.pk: partner for partner in rows}
+    customer_scope = customer_today_scope(user=user, rep=rep)
+    customers_due, customers = _customers(customer_scope, activities, until=_day_start(today + timedelta(days=1)),
+                                          rep=rep, limit=limit)
     base = {"assigned_to": rep} if rep else {}
     list_url = reverse("partners:list")
     overdue_url = f"{list_url}?{urlencode({**base, 'overdue': 'on', 'sort': 'due'})}"
@@ -110,4 +140,21 @@ def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_
         reps=reps,
         rep_unknown=rep_unknown,
         insights=insights,
+        customers_due=customers_due,
+        customers=customers,
+        # Service tickets (issue 13): one query, the open tickets assigned to the user (or the filtered rep).
+        tickets=tickets_needing(user=user, rep=rep),
     )
+
+
+def _customers(scope, activities: dict[str, ActivitySection], *, until: datetime, rep: str, limit: int):
+    """"Customers to engage" (due before ``until``, the end of today: overdue or due today) and the rows of every
+    customer Today shows (those and the activities' customers), each with its quick actions: one query."""
+    also = list(dict.fromkeys(a.customer_id for part in activities.values() for a in part.rows if a.customer_id))
+    section, customers = customers_to_engage(customers=scope, until=until, limit=limit, also_ids=also)
+    for customer in customers.values():
+        customer.quick_actions = customer_row_actions(customer)
+        customer.quick_actions_no_map = customer_row_actions(customer, navigate=False)
+    params = {"overdue": "on", "sort": "due", **({"assigned_to": rep} if rep else {})}
+    more_url = f"{reverse('customers:list')}?{urlencode(params)}"
+    return CustomerItems([customers[pk] for pk in section.ids if pk in customers], section, more_url), customers

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from markupsafe import Markup
 
 from activities.selectors import channels_detected, partner_activities
+from business.charts import partner_leads_trend
 from business.selectors import current_completion_for_partners, partner_business_context
 from business.services import partner_profile_save
 from dashboard.forms import PartnerEditForms
@@ -31,6 +32,7 @@ from partners.selectors import (
     partner_page,
     user_sees_all_partners,
 )
+from service.selectors import partner_open_tickets
 
 PAGE_SIZE = 25
 CONCURRENT_EDIT = "Someone else changed this partner's contacts or locations at the same time. Check and save again."
@@ -110,7 +112,12 @@ def partner_detail(request, pk):
         "card_opts": insight_card_options(),
         # The tier's expected band per parameter, next to the partner's figures on the business card (one query).
         "tier_bands": tier_bands_for_partner(partner),
+        # Service tickets (issue 13): its customers' open tickets, most urgent first (one query).
+        "partner_tickets": partner_open_tickets(partner=partner),
     }
+    # Leads generated and converted per period, with the conversion rate (issue 13; one query, the parameters are
+    # the business card's).
+    context["leads_trend"] = partner_leads_trend(partner_id=partner.pk, parameters=context["trend_parameters"])
     return render(request, "partners/partner_detail.html", context)
 
 

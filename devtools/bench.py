@@ -15,6 +15,8 @@ Each ``bench_*`` function measures one area and returns ``Row``s; ``render_table
 - ``today``: the Today page for a rep with 500 partners and for a manager (``devtools/bench_today.py``).
 - ``insights``: the nightly evaluation of the insight rules and one partner's re-evaluation (``devtools/bench_insights.py``).
 - ``team``: the team dashboard for a manager over every partner, and its nightly refresh (``devtools/bench_team.py``).
+- ``crm``: the leads, customers and tickets lists and a lead's and a customer's page, for a manager and a rep with 500
+  partners (``devtools/bench_service.py``).
 
 The large dataset is built with ``devtools.demo`` (seed_demo's functions) when the database has no partners; an existing
 dataset is reused. Everything the benchmark writes is rolled back or deleted again.
@@ -52,7 +54,7 @@ from activities.models import Activity
 from business import metrics, periods
 from business.services import partners_tag_inactive
 from dashboard.views import PAGE_SIZE
-from devtools import bench_insights, bench_notify, bench_team, bench_today, demo
+from devtools import bench_insights, bench_notify, bench_service, bench_team, bench_today, demo
 from devtools.bench_measure import measure_get as _measure_get
 from devtools.bench_measure import ms as _ms
 from devtools.bench_measure import p95 as _p95
@@ -61,7 +63,7 @@ from partners.models import Partner, Tier
 from partners.roles import MANAGER, SALES_REP
 from partners.selectors import COUNT_CAP, count_and_ids, partner_list_filter, user_sees_all_partners
 
-SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load", "notify", "today", "insights", "team")
+SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load", "notify", "today", "insights", "team", "crm")
 BASE_DIR = Path(settings.BASE_DIR)
 MANAGE = str(BASE_DIR / "manage.py")
 
@@ -913,6 +915,8 @@ def run_benchmarks(*, only, repeat, duration=15, concurrency=8, progress=_noop):
         rows += [Row(**fields) for fields in bench_insights.bench_insights(repeat=repeat, progress=progress)]
     if "team" in only:  # devtools/bench_team.py: /team/ for a manager over every partner, its nightly refresh
         rows += [Row(**fields) for fields in bench_team.bench_team(repeat=repeat, progress=progress)]
+    if "crm" in only:  # devtools/bench_service.py: leads, customers, tickets lists and pages (issue 13)
+        rows += [Row(**fields) for fields in bench_service.bench_crm(repeat=repeat, progress=progress)]
     return rows
 
 

@@ -25,12 +25,33 @@ keys are dropped, then put back exactly as they were (``_bulk_load``). After the
 achievements (``business.metrics.metrics_compute_range``, 24 months, in its own transactions) and VACUUM (ANALYZE).
 Times are relative to ``today`` (midnight UTC of the day it runs): the same seed gives the same data on the same day.
 
+Customers and their tickets (issue 13): besides the won leads' customers, 10% of partners bring 1–5 direct customers
+(no lead; a fifth of them with no partner either), ~300,000 customers in all at 100,000 partners. Each customer gets a
+segment (Key accounts 14 days 10%, Growth 21 15%, Standard 30 40%, no segment — the default's frequency — 15%, Long
+tail 90 20%; ``SEGMENT_MIX``), a primary email, for 70% a primary mobile (the quick actions' WhatsApp uses it), for
+40% an office phone, 15% an accounts email, for 40% a primary location; up to three done engagements (the latest
+within the segment's frequency, or 1–3× past it for 20% neglected ones, never before the customer existed) and for
+40% of the others a planned call/meeting in the next 20 days, owned by its rep. Its last/next engagement and due date
+— (last, or created) + the segment's frequency — are computed while inserting it, from the same expressions that
+place those activities (``_customer_story``). Tickets: 0–7 per customer in proportion to its age (~1.7 each, ~500,000
+at 100,000 partners, more every month as customers accumulate), spread over the customer's life; 85% resolved or
+closed, 15% open (new, open, waiting on customer, on hold: recent, about a third of the running ones past their
+service level); due dates from the ServiceLevel rows (created + first response / resolution minutes, no stopped time),
+10% resolved late; assigned to the customer's rep (90%), another rep (7%) or nobody; a first public reply when the
+first response happened, a resolution reply, an internal note for 30%; the status history the services would have
+written, for the tickets of the last ``TICKET_HISTORY_DAYS`` (older ones have none, as if imported); breaches that
+passed before the seed's midnight are marked notified, so the first beat tick does not flood the reps. No attachments
+(no files). These rows are written per chunk of ``CUSTOMER_CHUNK`` customer ids once the customers exist, hashed from
+the customer's number (its id minus the seed's first) and the ticket's number within its customer.
+
 Sizes: ~21 activities and ~10 leads per partner (100,000 partners: 2.1M activities, 1.0M leads, 1.9M stage changes,
-3M targets). Above ``FULL_HISTORY_PARTNERS`` the gaps between past activities widen, so 1,000,000 partners get ~11
+3M targets; 300k customers with 0.85M activities and 0.67M contacts, 0.5M tickets with 1.05M comments and 0.53M status
+changes). Above ``FULL_HISTORY_PARTNERS`` the gaps between past activities widen, so 1,000,000 partners get ~11
 each (11.4M, still two years of history); leads are capped the same way above ``LEAD_CAP_PARTNERS``.
 Timings on a 2-core machine shared with other jobs (load average ~2), wall clock of ``seed_demo``: 100,000 partners
-~175 s (~120 s the load, ~50 s the generated achievements); 1,000,000 partners: see docs or the progress lines, which
-time each step.
+~175 s (~120 s the load, ~50 s the generated achievements); at load ~4 ~205 s, of which the customers' rows and
+tickets ~25 s and their indexes and keys ~20 s (docs/benchmarks.md, issue 13); 1,000,000 partners: see docs or the
+progress lines, which time each step.
 """
 
 import math
@@ -53,15 +74,19 @@ from business import periods
 from business.metrics import metrics_compute_range
 from business.models import Achievement, Frequency, Parameter, Target, UploadBatch
 from insights.models import Insight, TeamAttainment, TeamMover
-from leads.models import Customer, Lead, LeadStageChange
+from leads.customer_services import segment_save
+from leads.models import Customer, CustomerContact, CustomerLocation, CustomerSegment, Lead, LeadStageChange
 from partners.models import CodeChange, ContactPoint, Location, Partner, StatusChange, Tier
 from partners.roles import MANAGER, SALES_REP
 from partners.services import partners_search_refresh
 from prm.pg import analyze, reset_sequences, set_local, vacuum_analyze
+from service.models import ServiceLevel, Ticket, TicketAttachment, TicketComment, TicketStatusChange
+from service.sla import DEFAULT_LEVELS
 
 DEMO_PASSWORD = "prm-demo-2026"  # noqa: S105 (published demo login)
 MANAGER_USERNAME = "manager"
 CHUNK = 100_000  # partners per INSERT: ~2M activities or 3M targets in one statement, streamed by the server
+CUSTOMER_CHUNK = 300_000  # customers per INSERT: ~500k tickets and 1.1M comments in one statement
 HISTORY_DAYS = 730
 # Up to FULL_HISTORY_PARTNERS partners, ~21 activities per partner; above, the gaps between past activities widen by
 # partners / FULL_HISTORY_PARTNERS, so the seed stays at ~10–11M activities (still two years of history). Leads (~10
@@ -96,9 +121,39 @@ TIER_MIX = [("Platinum", 10), ("Gold", 30), ("Silver", 60)]
 LEADS_PER_TWO_YEARS = {"Platinum": 20, "Gold": 12, "Silver": 7}
 DEAL_SIZE = {"Platinum": 40_000, "Gold": 15_000, "Silver": 6_000}
 TRAININGS = "trainings_completed"
+# Customer segments: (name, days when it is created, share %); None: no segment (the default segment's frequency).
+SEGMENT_MIX = [("Key accounts", 14, 10), ("Growth", 21, 15), ("Standard", 30, 40), (None, None, 15),
+               ("Long tail", 90, 20)]
+CUSTOMER_OUTCOMES = ["Renewal discussed, no blockers.", "Walked them through the new release.",
+                     "Asked for a quote on more seats.", "Reviewed their open tickets together.",
+                     "Introduced the new support contact.", "They want a training for new staff.",
+                     "Left a voicemail.", "Confirmed the next delivery date."]
+TICKET_TYPES = [("question", 35), ("incident", 30), ("problem", 10), ("request", 25)]
+TICKET_PRIORITIES = ["low", "normal", "high", "urgent"]  # index 1..4 into the service level arrays
+TICKET_PRIORITY_MIX = [("1", 20), ("2", 50), ("3", 22), ("4", 8)]
+TICKET_OPEN_MIX = [("new", 25), ("open", 35), ("waiting", 25), ("on_hold", 15)]
+TICKET_DONE_MIX = [("resolved", 25), ("closed", 75)]
+TICKET_SUBJECTS = ["Cannot log in to the portal", "Invoice shows the wrong amount", "Delivery arrived damaged",
+                   "Request for a product demo", "App crashes when exporting", "Change the billing address",
+                   "Order stuck in processing", "Question about the warranty", "Add two users to our account",
+                   "Report is missing last month", "Password reset email never arrives", "Upgrade our plan"]
+TICKET_DESCRIPTIONS = ["Reported by phone; the customer is waiting for an answer.",
+                       "Happens since last week, for several of their staff.",
+                       "They sent screenshots by email; details in the notes.",
+                       "Not urgent for them, but they asked twice.",
+                       "Blocking their month-end closing."]
+TICKET_REPLIES = ["Thanks for reporting this, we are looking into it.", "Could you send us a screenshot?",
+                  "We have reproduced the problem and are working on a fix.", "I have forwarded this to our team."]
+TICKET_RESOLUTIONS = ["Fixed on our side; please confirm it works for you.", "Done as requested.",
+                      "Answered by phone; closing this ticket.", "Replaced under warranty."]
+TICKET_NOTES = ["Checked the logs: a known issue.", "Customer is a key account, handle with care.",
+                "Waiting for the warehouse to confirm.", "Asked finance about the invoice."]
+TICKET_HISTORY_DAYS = 90  # the status history is written for tickets created within these days
 # Summary field -> the model it counts.
 _MODELS = {"partners": Partner, "contacts": ContactPoint, "locations": Location, "activities": Activity, "leads": Lead,
-           "stage_changes": LeadStageChange, "customers": Customer, "targets": Target, "achievements": Achievement}
+           "stage_changes": LeadStageChange, "customers": Customer, "targets": Target, "achievements": Achievement,
+           "customer_contacts": CustomerContact, "customer_locations": CustomerLocation, "tickets": Ticket,
+           "ticket_comments": TicketComment, "ticket_changes": TicketStatusChange}
 
 
 @dataclass
@@ -112,6 +167,11 @@ class Summary:
     customers: int = 0
     targets: int = 0
     achievements: int = 0
+    customer_contacts: int = 0
+    customer_locations: int = 0
+    tickets: int = 0
+    ticket_comments: int = 0
+    ticket_changes: int = 0
     reps: list[str] = field(default_factory=list)
 
 
@@ -137,17 +197,21 @@ def demo_seed(
         params = _sql_params(partners=partners, seed=seed, today=today, rep_ids=[rep.id for rep in reps])
         # The last id of each table: a statement's rows are numbered on from it.
         bases = {f"{name}_base": model.objects.aggregate(m=Max("id"))["m"] or 0 for name, model in _MODELS.items()}
+        params["customers_first"], params["tickets_first"] = bases["customers_base"], bases["tickets_base"]
         with _bulk_load([m._meta.db_table for m in models], progress):
-            for label, sql, names in _STEPS:
-                started = time.monotonic()
-                for lo in range(1, partners + 1, CHUNK):
+            for label, sql, names, per_customer in _STEPS:
+                started, rows = time.monotonic(), 0
+                # Partner numbers 1..partners, or the ids of the customers written by this seed (known by now).
+                first, last, size = ((params["customers_first"] + 1, bases["customers_base"], CUSTOMER_CHUNK)
+                                     if per_customer else (1, partners, CHUNK))
+                for lo in range(first, last + 1, size):
                     with connection.cursor() as cursor:
-                        cursor.execute(sql, {**params, **bases, "lo": lo, "hi": min(partners, lo + CHUNK - 1)})
+                        cursor.execute(sql, {**params, **bases, "lo": lo, "hi": min(last, lo + size - 1)})
                         counts = cursor.fetchone() if len(names) > 1 else (cursor.rowcount,)
                     for name, count in zip(names, counts, strict=True):
                         setattr(summary, name, getattr(summary, name) + count)
                         bases[f"{name}_base"] += count
-                rows = sum(getattr(summary, name) for name in names)
+                    rows += sum(counts)
                 progress(f"{label}: {rows:,} rows in {time.monotonic() - started:.1f} s")
                 if label == "contact points":
                     started = time.monotonic()
@@ -171,8 +235,10 @@ def demo_seed(
 
 
 def demo_clear() -> None:
-    """Delete all partners and everything hanging off them (not users, tiers or parameters): one TRUNCATE."""
-    models = [Achievement, Target, Customer, LeadStageChange, Lead, Activity, ContactPoint, Location, Partner,
+    """Delete all partners and everything hanging off them — customers and their tickets too (not users, tiers,
+    parameters, customer segments or service levels; attachment files stay in storage): one TRUNCATE."""
+    models = [Achievement, Target, TicketAttachment, TicketStatusChange, TicketComment, Ticket, CustomerContact,
+              CustomerLocation, Customer, LeadStageChange, Lead, Activity, ContactPoint, Location, Partner,
               StatusChange, CodeChange, UploadBatch, Insight, TeamAttainment, TeamMover]
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -303,6 +369,33 @@ def _parameters() -> dict[str, Parameter]:
     return params
 
 
+def _segments() -> tuple[list[int | None], list[int | None]]:
+    """The segments of ``SEGMENT_MIX`` (created through ``leads.customer_services.segment_save`` when missing; an
+    existing one keeps its frequency) as two arrays in its order: segment ids (None: no segment) and their frequency in
+    days (for no segment: the default segment's, None when there is no default — those customers have no due date)."""
+    default = CustomerSegment.objects.filter(is_default=True).first()
+    ids, days = [], []
+    for name, every, _share in SEGMENT_MIX:
+        if name is None:
+            ids.append(None)
+            days.append(default.engage_every_days if default else None)
+            continue
+        segment = CustomerSegment.objects.filter(name=name).first()
+        if segment is None:
+            segment = segment_save(segment=CustomerSegment(name=name, engage_every_days=every))
+        ids.append(segment.pk)
+        days.append(segment.engage_every_days)
+    return ids, days
+
+
+def _service_levels() -> tuple[list[int], list[int]]:
+    """First response and resolution minutes per ``TICKET_PRIORITIES`` (the ServiceLevel rows, else the defaults)."""
+    levels = {level.priority: (level.first_response_minutes, level.resolution_minutes)
+              for level in ServiceLevel.objects.all()}
+    minutes = [levels.get(priority, DEFAULT_LEVELS[priority]) for priority in TICKET_PRIORITIES]
+    return [first for first, _ in minutes], [resolution for _, resolution in minutes]
+
+
 def _sql_params(*, partners: int, seed: int, today: date, rep_ids: list[int]) -> dict:
     """The parameters every statement shares (the chunk's ``lo``/``hi`` partner numbers are added per statement)."""
     tiers = {tier.name: tier for tier in Tier.objects.all()}
@@ -315,6 +408,8 @@ def _sql_params(*, partners: int, seed: int, today: date, rep_ids: list[int]) ->
     targets += [(params[TRAININGS].id, periods.shift(quarter, Frequency.QUARTERLY, offset), TRAININGS)
                 for offset in range(-3, 1)]
     anchor = datetime.combine(today, day_time(0), tzinfo=UTC)
+    segment_ids, segment_days = _segments()
+    first_response, resolution = _service_levels()
     return {
         "seed": seed,
         "anchor": anchor,
@@ -339,6 +434,12 @@ def _sql_params(*, partners: int, seed: int, today: date, rep_ids: list[int]) ->
         "target_codes": [c for _, _, c in targets],
         "trainings_id": params[TRAININGS].id,
         "trainings_done": [periods.shift(quarter, Frequency.QUARTERLY, offset) for offset in range(-3, 0)],
+        # Customers and tickets (issue 13). The first customer/ticket ids of the seed are set by demo_seed.
+        "segment_ids": segment_ids, "segment_days": segment_days,
+        "customer_outcomes": CUSTOMER_OUTCOMES,
+        "priorities": TICKET_PRIORITIES, "first_response_minutes": first_response, "resolution_minutes": resolution,
+        "ticket_subjects": TICKET_SUBJECTS, "ticket_descriptions": TICKET_DESCRIPTIONS,
+        "ticket_replies": TICKET_REPLIES, "ticket_resolutions": TICKET_RESOLUTIONS, "ticket_notes": TICKET_NOTES,
     }
 
 
@@ -393,6 +494,43 @@ def _planned_at(n: str, i: str) -> str:
     """SQL: when the i-th planned call/meeting of partner n is: 1–20 days ahead, 9:00–16:00."""
     key = _activity_key(n, f"1000 + {i}")
     return _at(f"86400 * {_int(key, 32, 1, 20)} + 3600 * {_int(key, 33, 9, 16)}")
+
+
+def _customer_key(m: str, k: str) -> str:
+    """The key of the k-th activity (or ticket) of customer number m: apart from the partners' keys by the salts."""
+    return f"(({m})::bigint * 64 + {k})"
+
+
+def _customer_past_seconds(m: str, k: str, days_ago: str) -> str:
+    """SQL: when the k-th latest done engagement of customer m happened, in seconds from today's midnight: ``days_ago``
+    days before, at 9:00–17:45 on a quarter hour."""
+    key = _customer_key(m, k)
+    return f"(-86400 * ({days_ago}) + 3600 * {_int(key, 73, 9, 17)} + 900 * {_int(key, 74, 0, 3)})"
+
+
+def _customer_story(m: str, created: str) -> str:
+    """SQL: the LATERAL subqueries (cs0…cs3) saying how customer number ``m`` (its id minus the seed's first id),
+    created at ``created`` (a timestamptz expression), is engaged: its segment (``segment_id``, ``every``: its days,
+    NULL without a due date; ``rhythm``: the days its engagements follow), ``created_sec`` (seconds from today's
+    midnight), ``neglected`` (20%: the latest engagement 1–3× its frequency ago), ``d0`` (days since the latest),
+    ``planned`` (a planned call/meeting ahead), ``last_at`` (the latest done engagement, NULL when that would be before
+    the customer existed: it has none) and ``next_at``. The customer's INSERT and its activities' both use it, so the
+    stored dates are what the activities say (no pass over them)."""
+    segment = _weighted([(str(i), share) for i, (_, _, share) in enumerate(SEGMENT_MIX, start=1)], m, 70)
+    return f"""
+CROSS JOIN LATERAL (SELECT {segment}::int AS s, {_u(m, 71)} < 0.2 AS neglected,
+                           extract(epoch FROM {created})::float8 - %(epoch)s::float8 AS created_sec) cs0
+CROSS JOIN LATERAL (SELECT (%(segment_ids)s::bigint[])[cs0.s] AS segment_id, (%(segment_days)s::int[])[cs0.s] AS every,
+                           coalesce((%(segment_days)s::int[])[cs0.s], 30) AS rhythm) cs1
+CROSS JOIN LATERAL (SELECT
+    CASE WHEN cs0.neglected THEN cs1.rhythm + 1 + floor({_u(m, 72)} * 2 * cs1.rhythm)::int
+         ELSE 1 + floor({_u(m, 72)} * greatest(1, floor(cs1.rhythm * 0.9::float8)))::int END AS d0,
+    NOT cs0.neglected AND {_u(m, 75)} < 0.4 AS planned) cs2
+CROSS JOIN LATERAL (SELECT
+    CASE WHEN {_at(_customer_past_seconds(m, '0', 'cs2.d0'))} > {created}
+         THEN {_at(_customer_past_seconds(m, '0', 'cs2.d0'))} END AS last_at,
+    CASE WHEN cs2.planned THEN {_at(f"86400 * {_int(m, 76, 1, 20)} + 3600 * {_int(m, 77, 9, 16)}")} END AS next_at) cs3
+"""  # noqa: S608 (constants and %(params)s only)
 
 
 # One row per partner number n in [lo, hi] with what the other statements derive from it (alias p). OFFSET 0 keeps
@@ -567,13 +705,223 @@ WITH new_lead AS (
     ) h
     RETURNING 1
 ), customer AS (
-    INSERT INTO leads_customer (id, name, company, email, phone, website, description, lead_id, partner_id,
-        assigned_to_id, created_at, updated_at)
-    SELECT %(customers_base)s + row_number() OVER (), name, company, email, phone, '', '', id, partner_id,
-        assigned_to_id, converted_at, converted_at FROM new_lead WHERE stage = 'won'
+    INSERT INTO leads_customer (id, name, company, email, phone, website, description, segment_id, lead_id, partner_id,
+        assigned_to_id, last_engaged_at, next_engagement_at, engagement_due_at, created_at, updated_at)
+    SELECT c.id, c.name, c.company, c.email, c.phone, '', '', cs1.segment_id, c.lead_id, c.partner_id, c.assigned_to_id,
+           cs3.last_at, cs3.next_at, coalesce(cs3.last_at, c.converted_at) + cs1.every * interval '1 day',
+           c.converted_at, c.converted_at
+    FROM (SELECT %(customers_base)s + row_number() OVER () AS id, name, company, email, phone, id AS lead_id,
+                 partner_id, assigned_to_id, converted_at
+          FROM new_lead WHERE stage = 'won') c
+    {_customer_story('c.id - %(customers_first)s', 'c.converted_at')}
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM new_lead), (SELECT count(*) FROM history), (SELECT count(*) FROM customer)
+"""  # noqa: S608 (constants and %(params)s only)
+
+# Direct customers (no lead): 1–5 for 10% of partners, created in the last two years, a fifth of them with no partner
+# (still followed by the partner's rep).
+_DIRECT_KEY = _activity_key("p.n", "2000 + k")
+DIRECT_CUSTOMERS_SQL = f"""
+INSERT INTO leads_customer (id, name, company, email, phone, website, description, segment_id, lead_id, partner_id,
+    assigned_to_id, last_engaged_at, next_engagement_at, engagement_due_at, created_at, updated_at)
+SELECT c.id, c.name, c.company, c.email, c.phone, '', '', cs1.segment_id, NULL, c.partner_id, c.rep_id, cs3.last_at,
+       cs3.next_at, coalesce(cs3.last_at, c.created) + cs1.every * interval '1 day', c.created, c.created
+FROM (
+    SELECT %(customers_base)s + row_number() OVER () AS id, x.first || ' ' || x.last AS name,
+           x.last || ' ' || {_pick('suffixes', SUFFIXES, _DIRECT_KEY, 84)} AS company,
+           lower(x.first) || '.' || lower(x.last) || '@example.org' AS email,
+           '+91 97' || {_int(_DIRECT_KEY, 85, 10_000_000, 99_999_999)} AS phone,
+           CASE WHEN {_u(_DIRECT_KEY, 86)} < 0.2 THEN NULL ELSE p.id END AS partner_id, p.rep_id,
+           {_at(f"-60 - {_u(_DIRECT_KEY, 87)} * {HISTORY_DAYS * 86400}")} AS created
+    FROM {PARTNERS}
+    CROSS JOIN LATERAL generate_series(1, CASE WHEN {_u('p.n', 80)} < 0.1 THEN {_int('p.n', 81, 1, 5)} ELSE 0 END) AS k
+    CROSS JOIN LATERAL (SELECT {_pick('first_names', FIRST_NAMES, _DIRECT_KEY, 82)} AS first,
+                               {_pick('last_names', LAST_NAMES, _DIRECT_KEY, 83)} AS last) x
+) c
+{_customer_story('c.id - %(customers_first)s', 'c.created')}
+"""  # noqa: S608 (constants and %(params)s only)
+
+# One row per customer of this seed with an id in [lo, hi] and its engagement story (alias c), as PARTNERS.
+CUSTOMERS = f"""(
+    SELECT c.id, c.id - %(customers_first)s AS m, c.assigned_to_id AS rep_id, c.name, c.email, c.created_at,
+           cs0.created_sec, cs1.rhythm, cs2.d0, cs2.planned, cs3.next_at
+    FROM leads_customer c
+    {_customer_story('c.id - %(customers_first)s', 'c.created_at')}
+    WHERE c.id BETWEEN %(lo)s AND %(hi)s
+    OFFSET 0
+) c"""  # noqa: S608 (constants and %(params)s only)
+
+CUSTOMER_CONTACTS_SQL = f"""
+INSERT INTO leads_customercontact (id, customer_id, kind, value, label, is_primary)
+SELECT %(customer_contacts_base)s + row_number() OVER (), c.id, v.kind, v.value, v.label, v.is_primary
+FROM {CUSTOMERS}
+CROSS JOIN LATERAL (SELECT '+91 99' || {_int('c.m', 100, 10_000_000, 99_999_999)} AS mobile,
+                           lower(replace(c.name, ' ', '.')) AS slug) s
+-- In (customer, kind) order, so the unique index of primaries is appended to.
+CROSS JOIN LATERAL (VALUES
+    ('email', coalesce(nullif(c.email, ''), s.slug || '@example.org'), '', true, true),
+    ('email', 'accounts.' || s.slug || '@example.org', 'Accounts', false, {_u('c.m', 101)} < 0.15),
+    ('mobile', s.mobile, '', true, {_u('c.m', 102)} < 0.7),
+    ('phone', '+91 80 ' || {_int('c.m', 103, 10_000_000, 99_999_999)}, 'Office', true, {_u('c.m', 104)} < 0.4)
+) AS v(kind, value, label, is_primary, present)
+WHERE v.present
+"""  # noqa: S608 (constants and %(params)s only)
+
+CUSTOMER_LOCATIONS_SQL = f"""
+INSERT INTO leads_customerlocation (id, customer_id, label, address, latitude, longitude, is_primary)
+SELECT %(customer_locations_base)s + row_number() OVER (), c.id, 'Office',
+       {_int('c.m', 106, 1, 399)} || ' ' || {_pick('streets', STREETS, 'c.m', 107)} || ', ' || x.city,
+       round((x.lat + 0.1 * {_u('c.m', 108)} - 0.05)::numeric, 6),
+       round((x.lng + 0.1 * {_u('c.m', 109)} - 0.05)::numeric, 6), true
+FROM {CUSTOMERS}
+CROSS JOIN LATERAL (SELECT {_int('c.m', 110, 1, len(CITIES))} AS i) ci
+CROSS JOIN LATERAL (SELECT (%(cities)s::text[])[ci.i] AS city, (%(lats)s::float8[])[ci.i] AS lat,
+                           (%(lngs)s::float8[])[ci.i] AS lng) x
+WHERE {_u('c.m', 111)} < 0.4
+"""  # noqa: S608 (constants and %(params)s only)
+
+# A customer's done engagements, k = 0 the latest (d0 days ago, the customer's last_engaged_at), each older one
+# (2.1k + 0–0.9) × its rhythm days before that, none before the customer was created; and its planned call/meeting.
+_CUSTOMER_ACTIVITY_KEY = _customer_key("c.m", "k")
+CUSTOMER_ACTIVITIES_SQL = f"""
+INSERT INTO activities_activity (id, partner_id, customer_id, kind, mode, status, subject, start_at, duration_minutes,
+    location_id, place, owner_id, outcome, completed_at, created_at, updated_at)
+SELECT %(activities_base)s + row_number() OVER (), a.* FROM (
+SELECT NULL::bigint, c.id, x.kind,
+       CASE WHEN x.kind IN ('call', 'meeting') AND {_u(_CUSTOMER_ACTIVITY_KEY, 112)} < 0.4 THEN 'scheduled'
+            ELSE 'logged' END,
+       'done', '', {_at('x.seconds')}, y.duration, NULL::bigint, '', c.rep_id,
+       {_pick('customer_outcomes', CUSTOMER_OUTCOMES, _CUSTOMER_ACTIVITY_KEY, 113)},
+       {_at('x.seconds + 60 * y.duration')}, {_at('x.seconds')}, {_at('x.seconds')}
+FROM {CUSTOMERS}
+CROSS JOIN LATERAL generate_series(0, 2) AS k
+CROSS JOIN LATERAL (SELECT c.d0 + CASE WHEN k = 0 THEN 0 ELSE
+    floor(c.rhythm * (2.1::float8 * k + 0.9 * {_u(_CUSTOMER_ACTIVITY_KEY, 114)}))::int END AS days_ago) d
+CROSS JOIN LATERAL (SELECT {_customer_past_seconds('c.m', 'k', 'd.days_ago')} AS seconds,
+                           {_weighted(PAST_KINDS, _CUSTOMER_ACTIVITY_KEY, 115)} AS kind) x
+CROSS JOIN LATERAL (SELECT (CASE WHEN x.kind = 'call' THEN ARRAY[10, 15, 20, 30] ELSE ARRAY[30, 45, 60, 90] END)
+                           [{_int(_CUSTOMER_ACTIVITY_KEY, 116, 1, 4)}] AS duration) y
+WHERE d.days_ago < {HISTORY_DAYS} AND {_at('x.seconds')} > c.created_at
+UNION ALL  -- the planned call/meeting (the customer's next_engagement_at)
+SELECT NULL::bigint, c.id, x.kind, 'scheduled', 'planned', 'Account review', c.next_at,
+       CASE WHEN x.kind = 'call' THEN 30 ELSE 60 END, NULL::bigint, '', c.rep_id, '', NULL, %(anchor)s, %(anchor)s
+FROM {CUSTOMERS}
+CROSS JOIN LATERAL (SELECT CASE WHEN {_u('c.m', 117)} < 0.6 THEN 'call' ELSE 'meeting' END AS kind) x
+WHERE c.planned
+) a
+"""  # noqa: S608 (constants and %(params)s only)
+
+# Tickets of customer c, j = 1..count, with their comments and (the last TICKET_HISTORY_DAYS) status history from the
+# inserted rows (RETURNING), as LEADS_SQL. Times in seconds from today's midnight: ``age`` before it the ticket was
+# created (within the customer's life; running ones within 1.5× their service level, paused ones 30 days), ``fr`` /
+# ``rs`` the first response / resolution minutes of its priority in seconds. Each LATERAL level ends with OFFSET 0, so
+# it is computed once per ticket: flattened, every use of a column re-evaluates its whole expression, and the final
+# columns use the earlier ones many times (measured: 11 s → 3.4 s for 106k tickets and their 336k comments/changes).
+_TICKET_KEY = _customer_key("c.m", "j")
+_COMMENT_KEY = "(t.id - %(tickets_first)s)"
+# The tickets whose status history is written: those created in the last TICKET_HISTORY_DAYS.
+_RECENT_TICKETS = (
+    f"(SELECT * FROM new_ticket WHERE created_at > %(anchor)s - interval '{TICKET_HISTORY_DAYS} days') t"  # noqa: S608
+)
+TICKETS_SQL = f"""
+WITH new_ticket AS (
+    INSERT INTO service_ticket (id, customer_id, subject, description, type, priority, status, assignee_id,
+        created_by_id, created_at, updated_at, first_response_due_at, resolution_due_at, first_responded_at,
+        resolved_at, closed_at, paused_at, paused_total, response_breach_notified_at, resolution_breach_notified_at)
+    SELECT %(tickets_base)s + row_number() OVER (), c.id,
+           {_pick('ticket_subjects', TICKET_SUBJECTS, _TICKET_KEY, 121)},
+           {_pick('ticket_descriptions', TICKET_DESCRIPTIONS, _TICKET_KEY, 122)}, t0.type,
+           (%(priorities)s::text[])[t0.pi], t0.status, t0.assignee_id, coalesce(t0.assignee_id, c.rep_id),
+           {_at('t1.created')}, {_at('greatest(t1.created, t2.responded, t3.paused, t2.resolved, t3.closed)')},
+           {_at('t1.created + t1.fr')}, {_at('t1.created + t1.rs')}, {_at('t2.responded')}, {_at('t2.resolved')},
+           {_at('t3.closed')}, {_at('t3.paused')}, interval '0',
+           -- A breach that happened while the clock ran, before the seed's midnight: notified (at its due time).
+           CASE WHEN t1.created + t1.fr < coalesce(t2.responded, t3.paused, 0) THEN {_at('t1.created + t1.fr')} END,
+           CASE WHEN t1.created + t1.rs < coalesce(t2.resolved, t3.paused, 0) THEN {_at('t1.created + t1.rs')} END
+    FROM {CUSTOMERS}
+    -- 0–7 per two years of the customer's life (~1.7 per customer): more customers, more tickets, as in real life.
+    CROSS JOIN LATERAL generate_series(
+        1, round(6.8 * least(1, -c.created_sec / {HISTORY_DAYS * 86400}) * {_u('c.m', 120)})::int) AS j
+    CROSS JOIN LATERAL (SELECT
+        CASE WHEN {_u(_TICKET_KEY, 123)} < 0.15 THEN {_weighted(TICKET_OPEN_MIX, _TICKET_KEY, 124)}
+             ELSE {_weighted(TICKET_DONE_MIX, _TICKET_KEY, 124)} END AS status,
+        {_weighted(TICKET_PRIORITY_MIX, _TICKET_KEY, 125)}::int AS pi,
+        {_weighted(TICKET_TYPES, _TICKET_KEY, 126)} AS type,
+        CASE WHEN {_u(_TICKET_KEY, 127)} < 0.9 THEN c.rep_id
+             WHEN {_u(_TICKET_KEY, 127)} < 0.97
+             THEN (%(reps)s::bigint[])[1 + floor({_u(_TICKET_KEY, 128)} * cardinality(%(reps)s::bigint[]))::int]
+             END AS assignee_id
+    OFFSET 0) t0
+    CROSS JOIN LATERAL (SELECT
+        60.0::float8 * (%(first_response_minutes)s::int[])[t0.pi] AS fr,
+        60.0::float8 * (%(resolution_minutes)s::int[])[t0.pi] AS rs,
+        -- Running ones within 1.5× their (first response, resolution) time: a third of them past it.
+        CASE WHEN t0.status = 'new' THEN least(-c.created_sec, 1.5 * 60.0 * (%(first_response_minutes)s::int[])[t0.pi])
+             WHEN t0.status = 'open' THEN least(-c.created_sec, 1.5 * 60.0 * (%(resolution_minutes)s::int[])[t0.pi])
+             WHEN t0.status IN ('waiting', 'on_hold') THEN least(-c.created_sec, 30 * 86400.0)
+             ELSE -c.created_sec END * {_u(_TICKET_KEY, 129)} AS age
+    OFFSET 0) a
+    CROSS JOIN LATERAL (SELECT -a.age AS created, a.fr, a.rs, a.age OFFSET 0) t1
+    CROSS JOIN LATERAL (SELECT
+        -- Resolved: 0.1–1.1× the resolution time after creation (10%% late), before now.
+        CASE WHEN t0.status IN ('resolved', 'closed')
+             THEN t1.created + least(0.9 * t1.age, t1.rs * (0.1 + {_u(_TICKET_KEY, 130)})) END AS resolved,
+        -- The first response: 0.1–1.2× its time after creation (~18%% late), before anything that followed.
+        CASE WHEN t0.status <> 'new' THEN t1.created + least(
+            CASE WHEN t0.status = 'open' THEN 0.9 * t1.age
+                 WHEN t0.status IN ('waiting', 'on_hold') THEN 0.5 * t1.age
+                 ELSE 0.45 * least(0.9 * t1.age, t1.rs * (0.1 + {_u(_TICKET_KEY, 130)})) END,
+            t1.fr * (0.1 + 1.1 * {_u(_TICKET_KEY, 131)})) END AS responded
+    OFFSET 0) t2
+    CROSS JOIN LATERAL (SELECT
+        CASE WHEN t0.status = 'closed'
+             THEN t2.resolved + least(86400 * (1 + 6 * {_u(_TICKET_KEY, 132)}), -0.5 * t2.resolved) END AS closed,
+        -- The clock stopped: when it went waiting/on hold (after the response, mostly before the resolution was due),
+        -- or when it was resolved.
+        CASE WHEN t0.status IN ('waiting', 'on_hold')
+             THEN t2.responded + least(-0.9 * t2.responded, 0.8 * t1.rs) * {_u(_TICKET_KEY, 133)}
+             WHEN t0.status IN ('resolved', 'closed') THEN t2.resolved END AS paused
+    OFFSET 0) t3
+    RETURNING id, status, assignee_id, created_by_id, created_at, first_responded_at, resolved_at, closed_at, paused_at
+), comment AS (
+    INSERT INTO service_ticketcomment (id, ticket_id, author_id, body, internal, created_at)
+    SELECT %(ticket_comments_base)s + row_number() OVER (), x.* FROM (
+        -- the first response: the first public comment
+        SELECT t.id, coalesce(t.assignee_id, t.created_by_id),
+               {_pick('ticket_replies', TICKET_REPLIES, _COMMENT_KEY, 140)}, false, t.first_responded_at
+        FROM new_ticket t WHERE t.first_responded_at IS NOT NULL
+        UNION ALL  -- an internal note for 30%%, some time before the clock stopped (or today)
+        SELECT t.id, coalesce(t.assignee_id, t.created_by_id), {_pick('ticket_notes', TICKET_NOTES, _COMMENT_KEY, 141)},
+               true, t.created_at
+                     + (coalesce(t.resolved_at, t.paused_at, %(anchor)s) - t.created_at) * {_u(_COMMENT_KEY, 142)}
+        FROM new_ticket t WHERE {_u(_COMMENT_KEY, 143)} < 0.3
+        UNION ALL  -- the resolution
+        SELECT t.id, coalesce(t.assignee_id, t.created_by_id),
+               {_pick('ticket_resolutions', TICKET_RESOLUTIONS, _COMMENT_KEY, 144)}, false, t.resolved_at
+        FROM new_ticket t WHERE t.resolved_at IS NOT NULL
+    ) x
+    RETURNING 1
+), history AS (
+    INSERT INTO service_ticketstatuschange (id, ticket_id, field, from_value, to_value, note, changed_by_id, changed_at)
+    SELECT %(ticket_changes_base)s + row_number() OVER (), h.* FROM (
+        SELECT t.id, 'status', '', 'new', '', t.created_by_id, t.created_at FROM {_RECENT_TICKETS}
+        UNION ALL
+        SELECT t.id, 'status', 'new', 'open', 'First response', coalesce(t.assignee_id, t.created_by_id),
+               t.first_responded_at FROM {_RECENT_TICKETS} WHERE t.first_responded_at IS NOT NULL
+        UNION ALL
+        SELECT t.id, 'status', 'open', t.status, '', coalesce(t.assignee_id, t.created_by_id), t.paused_at
+        FROM {_RECENT_TICKETS} WHERE t.status IN ('waiting', 'on_hold')
+        UNION ALL
+        SELECT t.id, 'status', 'open', 'resolved', '', coalesce(t.assignee_id, t.created_by_id), t.resolved_at
+        FROM {_RECENT_TICKETS} WHERE t.resolved_at IS NOT NULL
+        UNION ALL
+        SELECT t.id, 'status', 'resolved', 'closed', '', coalesce(t.assignee_id, t.created_by_id), t.closed_at
+        FROM {_RECENT_TICKETS} WHERE t.closed_at IS NOT NULL
+    ) h
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM new_ticket), (SELECT count(*) FROM comment), (SELECT count(*) FROM history)
 """  # noqa: S608 (constants and %(params)s only)
 
 # Per partner: one monthly leads target and one revenue target (each the same for its 13 months) and 4 quarterly
@@ -604,15 +952,22 @@ CROSS JOIN LATERAL (
 ) q
 """  # noqa: S608 (constants and %(params)s only)
 
-# (progress label, statement, the Summary fields its row counts go to), in the order the rows refer to each other. A
-# statement numbers its rows of table ``field`` from ``%(<field>_base)s`` (row_number(): dense explicit ids, cheaper
-# than the id sequence's nextval per row); partners and locations have ids computed from the partner number.
+# (progress label, statement, the Summary fields its row counts go to, per customer chunk), in the order the rows refer
+# to each other. A statement numbers its rows of table ``field`` from ``%(<field>_base)s`` (row_number(): dense
+# explicit ids, cheaper than the id sequence's nextval per row); partners and locations have ids computed from the
+# partner number.
 _STEPS = [
-    ("partners", PARTNERS_SQL, ["partners"]),
-    ("contact points", CONTACTS_SQL, ["contacts"]),
-    ("locations", LOCATIONS_SQL, ["locations"]),
-    ("activities", ACTIVITIES_SQL, ["activities"]),
-    ("leads, stage changes, customers", LEADS_SQL, ["leads", "stage_changes", "customers"]),
-    ("targets", TARGETS_SQL, ["targets"]),
-    ("uploaded trainings achievements", TRAININGS_SQL, ["achievements"]),
+    ("partners", PARTNERS_SQL, ["partners"], False),
+    ("contact points", CONTACTS_SQL, ["contacts"], False),
+    ("locations", LOCATIONS_SQL, ["locations"], False),
+    ("activities", ACTIVITIES_SQL, ["activities"], False),
+    ("leads, stage changes, customers", LEADS_SQL, ["leads", "stage_changes", "customers"], False),
+    ("direct customers", DIRECT_CUSTOMERS_SQL, ["customers"], False),
+    ("targets", TARGETS_SQL, ["targets"], False),
+    ("uploaded trainings achievements", TRAININGS_SQL, ["achievements"], False),
+    # Per chunk of the customers written above (the fourth field: chunked by customer id, not partner number).
+    ("customer contacts", CUSTOMER_CONTACTS_SQL, ["customer_contacts"], True),
+    ("customer locations", CUSTOMER_LOCATIONS_SQL, ["customer_locations"], True),
+    ("customer activities", CUSTOMER_ACTIVITIES_SQL, ["activities"], True),
+    ("tickets, comments, status history", TICKETS_SQL, ["tickets", "ticket_comments", "ticket_changes"], True),
 ]

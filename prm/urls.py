@@ -13,7 +13,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("partners/", include("dashboard.urls")),
+    path("leads/", include("dashboard.leads_urls")),  # leads:list, leads:create, leads:detail, … (issue 13)
     path("partners/<int:partner_pk>/activities/", include("activities.urls")),
+    path("customers/", include("dashboard.customers_urls")),  # customers:list, customers:detail, customers:edit
+    path("customers/<int:customer_pk>/activities/", include("activities.customer_urls")),
+    path("tickets/", include("service.urls")),  # tickets:list, tickets:create, tickets:detail, …
     path("admin/", admin.site.urls),
     path("dev/", include("devtools.urls")),  # the development mailbox: 404 unless DEBUG is on
     path("healthz", healthz, name="healthz"),

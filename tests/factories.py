@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from activities.models import Activity
 from business.models import Achievement, Parameter, Target
-from leads.models import Lead
+from leads.customer_services import customer_engagement_set
+from leads.models import CustomerContact, CustomerLocation, CustomerSegment, Lead
 from partners.models import ContactPoint, Location, Partner, Tier
 from partners.roles import MANAGER, SALES_REP
 from partners.services import partner_engagement_set, partners_search_refresh
@@ -177,10 +178,19 @@ class ProfileFieldFactory(factory.django.DjangoModelFactory):
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "leads.Customer"
+        skip_postgeneration_save = True  # engagement_dates writes through the service
 
     name = factory.Sequence(lambda n: f"Customer {n}")
     partner = factory.SubFactory(PartnerFactory)
     assigned_to = factory.LazyAttribute(lambda c: c.partner.assigned_to if c.partner else None)
+
+    @factory.post_generation
+    def engagement_dates(customer, create, extracted, **kwargs):
+        """The due date a real customer has (issue 13): its creation + its segment's (or the default's) frequency.
+        A test that passes ``engagement_due_at`` itself keeps it."""
+        if create and customer.engagement_due_at is None:
+            customer_engagement_set(customer=customer, last_engaged_at=customer.last_engaged_at,
+                                    next_engagement_at=customer.next_engagement_at)
 
 
 def partner_with_contacts(**kwargs):
@@ -194,3 +204,82 @@ def partner_with_contacts(**kwargs):
     ContactPointFactory(partner=partner, kind=ContactPoint.Kind.WHATSAPP, is_primary=True)
     LocationFactory(partner=partner, is_primary=True)
     return partner
+
+
+# --- Customers (issue 13) ---------------------------------------------------------------------------------------------
+
+
+class CustomerContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerContact
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = ContactPoint.Kind.MOBILE
+    value = factory.Sequence(lambda n: f"+9197{n:08d}")
+    is_primary = False
+
+
+class CustomerLocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerLocation
+
+    customer = factory.SubFactory(CustomerFactory)
+    label = "Shop"
+    address = factory.Sequence(lambda n: f"{n} Brigade Road, Bengaluru")
+    latitude = Decimal("12.971000")
+    longitude = Decimal("77.607000")
+    is_primary = False
+
+
+def segment(name="Standard"):
+    """The default segment "Standard" (30 days) comes from the data migration."""
+    return CustomerSegment.objects.get(name=name)
+
+
+def customer_with_contacts(**kwargs):
+    """A customer with a primary mobile and email, a second (non-primary) phone, and a primary location."""
+    customer = CustomerFactory(**kwargs)
+    CustomerContactFactory(customer=customer, kind=ContactPoint.Kind.MOBILE, is_primary=True)
+    CustomerContactFactory(customer=customer, kind=ContactPoint.Kind.PHONE, value="+91 80 2222 3333")
+    CustomerContactFactory(customer=customer, kind=ContactPoint.Kind.EMAIL, value=f"c{customer.pk}@example.com",
+                           is_primary=True)
+    CustomerLocationFactory(customer=customer, is_primary=True)
+    return customer
+
+
+# --- Service tickets (issue 13) ---------------------------------------------------------------------------------------
+
+
+def ticket(customer=None, *, by=None, **kwargs):
+    """A ticket opened through ``service.services.ticket_create`` (due dates from its priority's service level, its
+    first history row). ``by`` defaults to the customer's rep; ``assignee`` to nobody."""
+    from service.services import ticket_create  # noqa: PLC0415 (only the ticket tests need the service app loaded)
+
+    customer = customer or CustomerFactory()
+    kwargs.setdefault("subject", f"Ticket of {customer.name}")
+    return ticket_create(customer=customer, by=by if by is not None else customer.assigned_to, **kwargs)
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A raw ticket row for bulk data (query counts, lists): due dates as the default service levels give them.
+    Behaviour tests open tickets with ``ticket()`` (the service) instead."""
+
+    class Meta:
+        model = "service.Ticket"
+
+    customer = factory.SubFactory(CustomerFactory)
+    subject = factory.Sequence(lambda n: f"Ticket {n}")
+    priority = "normal"
+    status = "open"
+    assignee = factory.LazyAttribute(lambda t: t.customer.assigned_to)
+    created_by = factory.LazyAttribute(lambda t: t.customer.assigned_to)
+    created_at = factory.LazyFunction(timezone.now)
+    first_response_due_at = factory.LazyAttribute(
+        lambda t: t.created_at + timedelta(minutes=_sla_minutes(t.priority)[0]))
+    resolution_due_at = factory.LazyAttribute(lambda t: t.created_at + timedelta(minutes=_sla_minutes(t.priority)[1]))
+
+
+def _sla_minutes(priority):
+    from service.sla import DEFAULT_LEVELS  # noqa: PLC0415
+
+    return DEFAULT_LEVELS[priority]

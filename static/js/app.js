@@ -32,3 +32,20 @@ document.addEventListener("focusin", function (event) {
     })
     .catch(function () { delete input.dataset.optionsLoaded; });
 });
+
+// A double tap on a form's button sends it once: a POST form that is being sent ignores further submits until the
+// page is shown again (the Back button's cached page included). The server stays the judge (converting twice, a
+// closed lead, a stale form are refused there); this only spares people the second "Partner added" of a double tap.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if ((form.method || "").toLowerCase() !== "post" || form.hasAttribute("data-allow-resubmit")) return;
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  // After every other listener has run: a form that a script sends itself (preventDefault) is not being sent here.
+  setTimeout(function () { if (!event.defaultPrevented) form.dataset.sending = "1"; }, 0);
+});
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form[data-sending]").forEach(function (form) { delete form.dataset.sending; });
+});

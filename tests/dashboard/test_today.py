@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import Activity
+from leads.models import Customer
 from partners.models import ContactPoint, Partner
 from partners.services import partner_update
 from tests import factories
@@ -161,9 +162,15 @@ def test_sections_are_capped_with_a_link_to_the_list(rep_client, rep):
 
 def make_busy_day(rep, partners):
     """``partners`` overdue partners of ``rep``, each with a contact, a location, a meeting this week, a due reminder
-    and a logged WhatsApp message (so every per-row lookup would show as an N+1)."""
+    and a logged WhatsApp message (so every per-row lookup would show as an N+1); and as many overdue customers of
+    ``rep`` (issue 13), each with a contact, a location, a call this week and a due reminder."""
     now = timezone.now()
     for number in range(partners):
+        customer = factories.customer_with_contacts(name=f"C{number}", assigned_to=rep)
+        services.activity_schedule(customer=customer, by=rep, kind="call", start_at=now + timedelta(days=1))
+        services.activity_remind(customer=customer, by=rep, start_at=now + timedelta(seconds=1), subject="y")
+        Customer.objects.filter(pk=customer.pk).update(engagement_due_at=now - timedelta(days=number + 1))
+        factories.TicketFactory(customer=customer, assignee=rep)  # "Tickets needing you" (service, issue 13)
         partner = overdue_partner(rep, f"P{number}", ["Platinum", "Gold", "Silver"][number % 3], number + 1)
         ContactPoint.objects.create(partner=partner, kind="mobile", value=f"+9198450{number:05d}", is_primary=True)
         location = factories.LocationFactory(partner=partner, is_primary=True)
@@ -180,32 +187,40 @@ def test_rep_query_count_is_fixed(rep_client, rep, django_assert_num_queries):
     make_busy_day(rep, 25)
     for partner in Partner.objects.all():  # a "What to do next" card for each (issue 12)
         make_insight(partner, score=partner.pk)
-    # 1. session, 2. user, 3. whether the user sees all partners (visibility), 4. overdue partners: capped count +
-    # ids, most overdue per tier (one statement), 5. due this week: capped count + ids, 6. this week's calls and
-    # meetings with location and capped count, 7. due reminders likewise, 8. every shown partner's row with tier,
-    # assignee, primary contacts, preferred contact and location, 9. their detected channels (one query for all),
-    # 10. the top insights with rule, partner and tier (insights.selectors.insights_for_today).
-    with django_assert_num_queries(10):
+    # 1. session, 2. user, 3. whether the user sees all partners (visibility), 4. overdue partners (capped count +
+    # ids, most overdue per tier) and due this week (capped count + ids), one statement, 5. this week's calls and
+    # meetings with location and capped count, 6. due reminders likewise, 7. every shown partner's row with tier,
+    # assignee, primary contacts, preferred contact and location, 8. their detected channels (one query for all),
+    # 9. the top insights with rule, partner and tier (insights.selectors.insights_for_today), 10. customers to engage
+    # (capped count, most overdue first) and every shown customer's row (those and the activities' customers) with
+    # segment, partner, assignee, primary contacts and location, in one statement
+    # (leads.customer_selectors.customers_to_engage), 11. the open tickets assigned to the rep with customer and
+    # assignee (service.selectors.tickets_needing).
+    with django_assert_num_queries(11):
         response = rep_client.get(TODAY)
     agenda = response.context["today"]
     assert len(agenda.insights) == 10
     assert len(agenda.overdue.rows) == 20 and len(agenda.scheduled.rows) == 20 and len(agenda.reminders.rows) == 20
+    assert len(agenda.customers_due.rows) == 20 and agenda.customers_due.section.count == 25
+    assert len(agenda.tickets.rows) == 10 and agenda.tickets.more
+    assert any(a.customer_id for a in agenda.scheduled.rows) and any(a.customer_id for a in agenda.reminders.rows)
     assert all(p.detected_channel == "whatsapp" for p in agenda.overdue.rows)
 
 
 def test_manager_query_count_is_fixed(manager_client, rep, other_rep, django_assert_num_queries):
     make_busy_day(rep, 15)
     make_busy_day(other_rep, 15)
-    # 1. session, 2. user, 3. visibility, 4. the reps of the filter, 5.-9. as for a rep (overdue, due soon,
-    # meetings, reminders, partner rows), 10. detected channels, 11. the top insights.
-    with django_assert_num_queries(11):
+    # 1. session, 2. user, 3. visibility, 4. the reps of the filter, 5.-8. as for a rep (overdue and due soon in one
+    # statement, meetings, reminders, partner rows), 9. detected channels, 10. the top insights, 11. customers to
+    # engage with the shown customers' rows, 12. the open tickets assigned to the manager (or to the rep of the filter).
+    with django_assert_num_queries(12):
         response = manager_client.get(TODAY)
     assert len(response.context["today"].overdue.rows) == 20
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         manager_client.get(TODAY, {"rep": "rep2"})
 
 
 def test_query_count_does_not_grow_with_partners(rep_client, rep, django_assert_max_num_queries):
     make_busy_day(rep, 3)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         rep_client.get(TODAY)

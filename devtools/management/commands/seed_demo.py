@@ -9,7 +9,8 @@ from partners.models import Partner
 
 
 class Command(BaseCommand):
-    help = "Load a realistic, deterministic demo dataset (reps, a manager, partners, two years of history)."
+    help = ("Load a realistic, deterministic demo dataset (reps, a manager, partners, two years of history, leads, "
+            "customers and their service tickets).")
 
     def add_arguments(self, parser):
         parser.add_argument("--partners", type=int, default=200, help="How many partners (default 200).")
@@ -45,7 +46,9 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Loaded {summary.partners:,} partners, {summary.contacts:,} contact points, {summary.locations:,} "
-            f"locations, {summary.activities:,} activities, {summary.leads:,} leads ({summary.customers:,} customers), "
+            f"locations, {summary.activities:,} activities, {summary.leads:,} leads, {summary.customers:,} customers "
+            f"({summary.customer_contacts:,} contacts, {summary.customer_locations:,} locations), {summary.tickets:,} "
+            f"tickets ({summary.ticket_comments:,} comments, {summary.ticket_changes:,} status changes), "
             f"{summary.targets:,} targets and {summary.achievements:,} achievements in {elapsed:.1f} s."
         ))
         self._print_logins()
