@@ -82,8 +82,8 @@ Decisions:
   ticket waiting on the customer or on hold has its clock stopped, service.sla) and past its resolution due date.
   One insight per ticket (subject ``ticket:<id>``), on the partner that brought the customer; evidence: the ticket,
   its priority, the customer and its due date. Resolved as soon as the ticket is resolved, paused or re-prioritised
-  to a later due date — at the next evaluation of the partner (nightly, or after the partner's next change: a ticket
-  carries no ``partner_id`` for the signals of insights.signals).
+  to a later due date — at the partner's next evaluation: right after the ticket changes (insights.signals
+  watches tickets), or nightly.
 - tier_review (rule 7) is ``insights.tier_review.evaluate_tier_review``'s (called under the same lock when it can be
   imported); its open insights not among the fingerprints it returns resolve here.
 """

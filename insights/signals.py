@@ -18,7 +18,13 @@ def partner_changed(sender, instance, raw=False, **kwargs):
     commit. Fixture loading (``raw``) is skipped."""
     if raw:
         return
-    partner_id = instance.pk if sender._meta.label == "partners.Partner" else getattr(instance, "partner_id", None)
+    if sender._meta.label == "partners.Partner":
+        partner_id = instance.pk
+    elif sender._meta.label == "service.Ticket":  # the partner that brought the ticket's customer (one small query)
+        partner_id = type(instance.customer).objects.filter(pk=instance.customer_id).values_list(
+            "partner_id", flat=True).first()
+    else:
+        partner_id = getattr(instance, "partner_id", None)
     if partner_id is None:
         return
     from insights.tasks import evaluate_partner_insights  # noqa: PLC0415 (tasks import the evaluation: load lazily)
@@ -33,4 +39,5 @@ WATCHED = (
     ("business", "Achievement"),  # business drop, target at risk (a single save: admin, API)
     ("business", "Target"),  # target at risk
     ("partners", "Partner"),  # tier, assignee, status
+    ("service", "Ticket"),  # ticket breach: resolved, paused or re-prioritised (its customer's partner)
 )

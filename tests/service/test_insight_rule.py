@@ -103,3 +103,22 @@ def test_a_disabled_rule_finds_nothing(rep):
 ])
 def test_the_sentence(evidence, sentence):
     assert sentence_for(CODE, evidence, today=date(2026, 11, 23)) == sentence
+
+
+def test_a_ticket_change_re_evaluates_its_customers_partner_after_commit(rep, django_capture_on_commit_callbacks):
+    """insights.signals watches tickets: the partner that brought the customer is re-evaluated once the change
+    commits, so a resolved ticket's suggestion goes without waiting for the night."""
+    from insights.tasks import evaluate_partner_insights
+
+    partner = factories.PartnerFactory(assigned_to=rep)
+    customer = factories.CustomerFactory(partner=partner, assigned_to=rep)
+    ticket = overdue(customer)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.ticket_set_status(ticket=ticket, by=rep, status=Ticket.Status.RESOLVED)
+    assert callbacks  # enqueued on commit only
+    evaluate_partner_insights.apply(args=[partner.pk])  # what the worker runs
+    assert insights_evaluate(partner_ids=[partner.pk])[CODE]["seen"] == 0
+    orphan = factories.CustomerFactory(partner=None, assigned_to=rep)  # a customer no partner brought: nothing to do
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        overdue(orphan)
+    assert not callbacks
