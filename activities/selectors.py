@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import IntegerField, QuerySet
+from django.db.models import F, IntegerField, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,6 +15,7 @@ from activities.subjects import Subject
 from leads.models import Customer
 from partners.models import Partner
 from partners.selectors import COUNT_CAP, PAGE_LIST_LIMIT, capped
+from prm import pg
 
 # The columns the partner page shows (the rest of the rows, and the owners' password hashes and flags, are not read).
 PAGE_FIELDS = (
@@ -138,7 +139,8 @@ def activities_today(
             # PostgreSQL could only test row by row over every planned activity: 0.1-0.6 s at 100k partners).
             of_partners = queryset.filter(partner__in=partners.values("pk")).order_by().values("pk")
             of_customers = queryset.filter(
-                customer__in=customer_ids) if customer_ids is not None else queryset.filter(customer__isnull=False)
+                pg.AnyOf(F("customer_id"), Subquery(customer_ids))
+            ) if customer_ids is not None else queryset.filter(customer__isnull=False)
             queryset = Activity.objects.filter(pk__in=of_partners.union(of_customers.order_by().values("pk")))
         # The count rides along as an uncorrelated scalar subquery (computed once), capped like the partner list's:
         # counting a whole team's week of meetings costs more than the page.

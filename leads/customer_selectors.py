@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
-from django.db.models import IntegerField, JSONField, QuerySet
+from django.db.models import F, IntegerField, JSONField, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -28,6 +28,7 @@ from partners.selectors import (
     partner_visible_to,
     user_sees_all_partners,
 )
+from prm import pg
 
 DUE_SOON_DAYS = 7  # a row's "due soon" flag: due within this many days
 
@@ -269,7 +270,9 @@ def customer_today_ids(*, user: AbstractBaseUser, rep: str = "") -> QuerySet | N
 def customer_today_scope(*, user: AbstractBaseUser, rep: str = "") -> QuerySet[Customer]:
     """The customers Today covers (``customer_today_ids``) as a queryset of customers."""
     ids = customer_today_ids(user=user, rep=rep)
-    return Customer.objects.all() if ids is None else Customer.objects.filter(pk__in=ids)
+    # pk = ANY(ARRAY(ids)), not pk IN (ids): the section's "due before tonight" then probes the scope's few hundred
+    # ids instead of hash-joining the 57k overdue customers of everyone (prm.pg.AnyOf: 48 -> a few ms).
+    return Customer.objects.all() if ids is None else Customer.objects.filter(pg.AnyOf(F("pk"), Subquery(ids)))
 
 
 def customers_to_engage(

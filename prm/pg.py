@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.management.color import no_style
 from django.db import connection
-from django.db.models import Model
+from django.db.models import BooleanField, Func, Model
 
 # Advisory locks: every key is the pair (LOCK_NAMESPACE, hashtext(name)), so the project's locks can neither collide
 # with each other (distinct names) nor with another application's single-bigint locks on the same server.
@@ -125,3 +125,15 @@ class _CopyReader(io.RawIOBase):
             size = len(data)
         chunk, self._buffer = data[:size], data[size:]
         return chunk
+
+
+class AnyOf(Func):
+    """The condition ``<column> = ANY(ARRAY(<subquery>))`` (``AnyOf(F("customer_id"), Subquery(ids))``): the subquery
+    runs once (an InitPlan) and each id it returns probes the column's index. ``column IN (<subquery>)`` leaves
+    PostgreSQL free to hash-join instead — and with a scope of a few hundred ids it read every row matching the other
+    conditions (62k planned meetings, 57k overdue customers at 100k partners) to keep a few: 40-100 ms of Today's SQL
+    instead of a few. For small id sets only (the array is built in memory)."""
+
+    arg_joiner = " = ANY(ARRAY("
+    template = "%(expressions)s))"
+    output_field = BooleanField()
