@@ -252,6 +252,7 @@ def _evaluate(rule: Rule, run: _Run, finder: str, params: list) -> tuple[str, li
       ``up`` and ``gone`` touch disjoint rows (found / not found), so one snapshot serves both.
     """
     partner_filter, partner_params = _named(_scope("i.partner_id", run), **_scope_params(run))
+    same_scope, same_params = _named(_scope("s.partner_id", run), **_scope_params(run))
     # One partner: "rule_id + 0" keeps the planner on insight_partner_state_idx (a few rows) instead of walking
     # insight_rule_state_idx through every open insight of the rule (seen at 100k partners right after a bulk run,
     # before autovacuum had analysed the table: 370 ms instead of 20).
@@ -264,7 +265,10 @@ def _evaluate(rule: Rule, run: _Run, finder: str, params: list) -> tuple[str, li
         # Rows found exactly as stored (same evidence and score, open or accepted: nothing to change) are left out
         # before the INSERT: ON CONFLICT would lock (and so write) each of them even when its WHERE skips the update.
         f" FROM found f WHERE NOT EXISTS (SELECT 1 FROM {_INSIGHT} s WHERE s.fingerprint = f.fingerprint"
-        " AND s.state IN ('open', 'accepted') AND s.evidence = f.evidence AND s.score = f.score)"
+        " AND s.state IN ('open', 'accepted') AND s.evidence = f.evidence AND s.score = f.score"
+        # The same rule and partners only (a fingerprint names both, so nothing else can match): the anti-join reads
+        # this rule's insights of the evaluated partners, not the whole table once per rule and part.
+        f" AND {rule_match.replace('i.', 's.')}{same_scope})"
         " ORDER BY f.fingerprint"
         " ON CONFLICT (fingerprint) DO UPDATE SET evidence = EXCLUDED.evidence, score = EXCLUDED.score,"
         f" last_seen_at = EXCLUDED.last_seen_at, updated_at = EXCLUDED.updated_at, state = {_NEW_STATE},"
@@ -280,7 +284,7 @@ def _evaluate(rule: Rule, run: _Run, finder: str, params: list) -> tuple[str, li
         " SELECT (SELECT COUNT(*) FROM found)::int, (SELECT COUNT(*) FROM up)::int, (SELECT COUNT(*) FROM gone)::int"
     )
     state = [run.now, run.today]
-    return sql, [*params, rule.pk, run.now, run.now, run.now, *state, *state, *state,
+    return sql, [*params, rule.pk, run.now, run.now, run.now, rule.pk, *same_params, *state, *state, *state,
                  run.now, run.now, rule.pk, *partner_params]
 
 
