@@ -22,6 +22,17 @@ class Notification(ChoiceDisplayMixin, models.Model):
         INSIGHTS = "insights", "New suggestions"
         TICKET_BREACH = "ticket_breach", "Ticket past its service level"  # service.breach
         TICKET_ASSIGNED = "ticket_assigned", "Ticket assigned to you"  # service.services.ticket_assign
+        # The partner portal (portal.*): to staff reviewers and to partner users
+        DEAL_SUBMITTED = "deal_submitted", "Deal registration submitted"
+        DEAL_DECIDED = "deal_decided", "Deal registration decided"
+        DEAL_REMINDER = "deal_reminder", "Deal registration waiting for review"
+        DEAL_EXPIRING = "deal_expiring", "Deal protection expiring"
+        LEAD_SHARED = "lead_shared", "Lead shared with you"
+        LEAD_REMINDER = "lead_reminder", "Shared lead deadline"
+        LEAD_RETURNED = "lead_returned", "Shared lead returned"
+        PROFILE_UPDATE = "profile_update", "Partner profile update"
+        ACCESS_REQUEST = "access_request", "Request to join"
+        ANNOUNCEMENT = "announcement", "Message from the vendor"
 
     class Email(models.TextChoices):
         NONE = "none", "Not emailed"

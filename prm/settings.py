@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "leads",
     "service",
     "business",
+    "portal",
     "dashboard",
     "devtools",
 ]
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.PartnerBoundaryMiddleware",  # partner users: the portal only, 404 elsewhere (no query)
     "notifications.middleware.UserTimeZoneMiddleware",  # the user's zone for every time shown or typed (no query)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -101,7 +103,10 @@ TEMPLATES = [
     },
 ]
 
-JINJA2_HELPERS = ["partners.templating"]  # modules with GLOBALS/FILTERS for the pages' templates (prm/jinja2.py)
+JINJA2_HELPERS = [
+    "partners.templating",
+    "portal.templating",
+]  # modules with GLOBALS/FILTERS for the pages' templates (prm/jinja2.py)
 
 # DATABASE_URL, e.g. postgres://prm:prm@127.0.0.1:5432/prm. Absent: the embedded PostgreSQL of this checkout
 # (prm/embedded.py), started on first use. PostgreSQL is the only database this project runs on.
@@ -317,7 +322,9 @@ else:
     )
 # The sender of every email; required with a real mail server, whose relay or recipients would refuse prm@localhost.
 if _email.get("EMAIL_HOST") and not env_str("DEFAULT_FROM_EMAIL").strip():
-    raise ImproperlyConfigured("DEFAULT_FROM_EMAIL must be set when EMAIL_URL is a mail server, e.g. PRM <prm@example.com>")
+    raise ImproperlyConfigured(
+        "DEFAULT_FROM_EMAIL must be set when EMAIL_URL is a mail server, e.g. PRM <prm@example.com>"
+    )
 DEFAULT_FROM_EMAIL = env_email_address("DEFAULT_FROM_EMAIL", "PRM <prm@localhost>")
 SERVER_EMAIL = env_email_address("SERVER_EMAIL", DEFAULT_FROM_EMAIL)  # Django's error reports to ADMINS
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("customers/", include("dashboard.customers_urls")),  # customers:list, customers:detail, customers:edit
     path("customers/<int:customer_pk>/activities/", include("activities.customer_urls")),
     path("tickets/", include("service.urls")),  # tickets:list, tickets:create, tickets:detail, …
+    path("portal/", include("portal.urls")),  # the partner users' own site (portal.middleware keeps them there)
     path("admin/", admin.site.urls),
     path("dev/", include("devtools.urls")),  # the development mailbox: 404 unless DEBUG is on
     path("healthz", healthz, name="healthz"),

@@ -1,0 +1,13 @@
+"""Placeholder until this part of the portal is built (replace the view)."""
+
+from django.http import Http404
+from django.urls import path
+
+
+def _placeholder(request, *args, **kwargs):
+    raise Http404("not built yet")
+
+
+urlpatterns = [
+    path("messages/" if "message" in ("views", "people") else "", _placeholder, name="messages"),
+]
