@@ -12,11 +12,12 @@ PORTAL_NAV = (
     ("messages", _("Messages"), "portal:messages", False),
     ("business", _("Business"), "portal:business", False),
     ("company", _("Company"), "portal:company", False),
+    ("people", _("Colleagues"), "portal:people", False),
 )
 
 
 def portal_nav(member: Membership | None) -> list[tuple[str, str, str]]:
-    """The sections ``member`` may open (partner admins also manage colleagues, under Company)."""
+    """The sections ``member`` may open (the last column of PORTAL_NAV: sections for partner admins only)."""
     return [
         (key, label, name)
         for key, label, name, admins in PORTAL_NAV

@@ -1,4 +1,4 @@
-"""Placeholder until this part of the portal is built (replace the view)."""
+"""Placeholder until this part of the portal is built (replace the views)."""
 
 from django.http import Http404
 from django.urls import path
@@ -9,5 +9,6 @@ def _placeholder(request, *args, **kwargs):
 
 
 urlpatterns = [
-    path("business/" if "views" in ("views", "people") else "", _placeholder, name="business"),
+    path("business/", _placeholder, name="business"),
+    path("company/", _placeholder, name="company"),
 ]
