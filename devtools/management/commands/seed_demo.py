@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from devtools import demo
-from insights.evaluate import insights_evaluate
+from insights.evaluate import insights_evaluate, insights_statistics_refresh
 from insights.team_refresh import team_figures_refresh
 from partners.models import Partner
 
@@ -39,6 +39,7 @@ class Command(BaseCommand):
         progress = self._progress(started)
         step = time.monotonic()
         found = sum(counts["seen"] for counts in insights_evaluate().values())
+        insights_statistics_refresh(written=found)  # as the nightly run does: the pages plan with the real size
         progress(f"insights: {found:,} suggestions (insights_evaluate) in {time.monotonic() - step:.1f} s")
         step = time.monotonic()
         team_figures_refresh()
