@@ -151,10 +151,13 @@ def _customers(scope, activities: dict[str, ActivitySection], *, until: datetime
     """"Customers to engage" (due before ``until``, the end of today: overdue or due today) and the rows of every
     customer Today shows (those and the activities' customers), each with its quick actions: one query."""
     also = list(dict.fromkeys(a.customer_id for part in activities.values() for a in part.rows if a.customer_id))
+    # A meeting card with its own place shows the customer's links without a second map link (built only for those).
+    placed = {a.customer_id for part in activities.values() for a in part.rows if a.customer_id and (a.location_id or a.place)}
     section, customers = customers_to_engage(customers=scope, until=until, limit=limit, also_ids=also)
     for customer in customers.values():
         customer.quick_actions = customer_row_actions(customer)
-        customer.quick_actions_no_map = customer_row_actions(customer, navigate=False)
+        if customer.pk in placed:
+            customer.quick_actions_no_map = customer_row_actions(customer, navigate=False)
     params = {"overdue": "on", "sort": "due", **({"assigned_to": rep} if rep else {})}
     more_url = f"{reverse('customers:list')}?{urlencode(params)}"
     return CustomerItems([customers[pk] for pk in section.ids if pk in customers], section, more_url), customers

@@ -52,6 +52,9 @@ class QuickAction:
         return self.action in NEW_TAB_ACTIONS
 
 
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x1f\s]")  # no link holds a control character or a space
+
+
 def _digits(value: str) -> str:
     return re.sub(r"[^0-9]", "", value or "")
 
@@ -96,7 +99,7 @@ def safe_href(value: object) -> str:
     ``data:`` URL never becomes a live link.
     """
     text = str(value or "").strip()
-    if not text or any(ord(c) < 32 or c.isspace() for c in text):
+    if not text or _CONTROL_OR_SPACE.search(text):
         return ""
     try:
         scheme = urlsplit(text).scheme.lower()

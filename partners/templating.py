@@ -73,7 +73,15 @@ def partner_quick_actions(contacts: list, locations: list, name: str = "", partn
 
 def partner_row_actions(partner: object, navigate: bool = True) -> Markup:
     """Quick actions of a partner list row (``partners.selectors.partner_list_rows`` loaded what they need; the view
-    may set ``detected_channel``, from ``activities.selectors.channels_detected``), with "Log this …"."""
+    may set ``detected_channel``, from ``activities.selectors.channels_detected``), with "Log this …". Kept on the
+    row: Today shows a partner's links on its due card and again on each of its calls and meetings."""
+    cache = partner.__dict__.setdefault("_row_actions", {})
+    if navigate not in cache:
+        cache[navigate] = _row_actions(partner, navigate)
+    return cache[navigate]
+
+
+def _row_actions(partner: object, navigate: bool) -> Markup:
     actions = rules.quick_actions(
         partner.primary_contacts, partner.primary_location, ids=getattr(partner, "primary_contact_ids", None),
         preferred=getattr(partner, "preferred_contact", None), detected=getattr(partner, "detected_channel", ""),
