@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "service",
     "business",
     "portal",
+    "library",
     "dashboard",
     "devtools",
 ]

@@ -18,6 +18,10 @@ urlpatterns = [
     path("customers/", include("dashboard.customers_urls")),  # customers:list, customers:detail, customers:edit
     path("customers/<int:customer_pk>/activities/", include("activities.customer_urls")),
     path("tickets/", include("service.urls")),  # tickets:list, tickets:create, tickets:detail, …
+    path("portal/library/", include("library.portal_urls")),  # library:… the resource library (issue 15)
+    path("portal/onboarding/", include("library.onboarding_urls")),  # onboarding:… content pages and tracks
+    path("library/", include("library.staff_urls")),  # library_staff:… resources managed by staff
+    path("onboarding/", include("library.onboarding_staff_urls")),  # onboarding_staff:… tracks, pages, reports
     path("portal/", include("portal.urls")),  # the partner users' own site (portal.middleware keeps them there)
     path("admin/", admin.site.urls),
     path("dev/", include("devtools.urls")),  # the development mailbox: 404 unless DEBUG is on
