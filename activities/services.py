@@ -22,6 +22,7 @@ from activities.models import Activity
 from activities.notify import activities_notify_due, activities_send_digests  # noqa: F401 (the notifying services)
 from leads.customer_services import customer_engagement_set, customer_lock, customers_engagement_set_all
 from leads.models import Customer, CustomerLocation, Lead
+from leads.services import lead_touch
 from partners.models import Location, Partner
 from partners.services import partner_engagement_set, partner_lock, partners_engagement_set_all
 
@@ -92,6 +93,8 @@ def _save_and_refresh(activity: Activity, *, bump_sequence: bool = False) -> Act
         partner_engagement_refresh(subject)
     else:
         customer_engagement_refresh(subject)
+    if activity.lead_id is not None:  # an activity about a lead touches it (created, then done)
+        lead_touch(lead_id=activity.lead_id, at=max(filter(None, (activity.created_at, activity.completed_at))))
     return activity
 
 

@@ -671,14 +671,15 @@ _LEAD_KEY = _activity_key("p.n", "k")
 LEADS_SQL = f"""
 WITH new_lead AS (
     INSERT INTO leads_lead (id, name, company, email, phone, partner_id, assigned_to_id, stage, expected_value,
-        value, created_at, converted_at, lost_at, lost_reason, updated_at)
+        value, created_at, converted_at, lost_at, lost_reason, updated_at, last_touched_at)
     SELECT %(leads_base)s + row_number() OVER (), x.first || ' ' || x.last, x.last || ' & Co', lower(x.first) || '.' || lower(x.last) || '@example.net', '',
            p.id, p.rep_id, s.stage, x.expected,
            CASE WHEN s.stage = 'won' THEN round(x.expected * round((0.7 + 0.5 * {_u(_LEAD_KEY, 50)})::numeric, 2)) END,
            {_at('-x.age')}, CASE WHEN s.stage = 'won' THEN {_at('x.closed')} END,
            CASE WHEN s.stage = 'lost' THEN {_at('x.closed')} END,
            CASE WHEN s.stage = 'lost' THEN {_pick('lost_reasons', LOST_REASONS, _LEAD_KEY, 58)} ELSE '' END,
-           CASE WHEN s.stage IN ('won', 'lost') THEN {_at('x.closed')} ELSE {_at('-x.age')} END
+           CASE WHEN s.stage IN ('won', 'lost') THEN {_at('x.closed')} ELSE {_at('-x.age')} END,
+           CASE WHEN s.stage IN ('won', 'lost') THEN {_at('x.closed')} ELSE {_at('-x.age')} END  -- last touch
     FROM {PARTNERS}
     CROSS JOIN LATERAL generate_series(
         1, floor({_u('p.n', 51)} * (2 * p.leads_2y + 1) * %(lead_scale)s::float8)::int) AS k

@@ -120,7 +120,6 @@ _ACHIEVEMENT = Achievement._meta.db_table
 _TARGET = Target._meta.db_table
 _LEAD = Lead._meta.db_table
 _ACTIVITY = "activities_activity"
-_STAGE_CHANGE = "leads_leadstagechange"
 _TICKET = Ticket._meta.db_table
 _CUSTOMER = Customer._meta.db_table
 TICKET_PRIORITY_POINTS = {"urgent": 50, "high": 35, "normal": 20, "low": 10}
@@ -439,9 +438,13 @@ def _business_drop(rule: Rule, run: _Run):
         " COALESCE(SUM(a.value) FILTER (WHERE a.period_start >= x.first AND a.period_start < x.last), 0)"
         " / %(count)s AS baseline,"
         " MAX(a.value) FILTER (WHERE a.period_start = x.year_ago) AS last_year"
-        f" FROM x JOIN {_ACHIEVEMENT} a ON a.parameter_id = x.id"
-        " AND (a.period_start BETWEEN x.first AND x.last OR a.period_start = x.year_ago)"
-        f"{achievement_filter} GROUP BY a.partner_id, x.id)"
+        # The periods read: the baseline through the last period, and the same period a year ago — two ranges of the
+        # (parameter, period, partner) index read index-only, not an OR that only a scan of every achievement answers.
+        " FROM x JOIN LATERAL (SELECT a.partner_id, a.period_start, a.value"
+        f" FROM {_ACHIEVEMENT} a WHERE a.parameter_id = x.id AND a.period_start BETWEEN x.first AND x.last"
+        f"{achievement_filter} UNION ALL SELECT a.partner_id, a.period_start, a.value FROM {_ACHIEVEMENT} a"
+        " WHERE a.parameter_id = x.id AND a.period_start = x.year_ago AND x.year_ago < x.first"
+        f"{achievement_filter}) a ON true GROUP BY a.partner_id, x.id)"
         " SELECT p.id AS partner_id, x.code AS subject, x.last AS period_start,"
         " 'business_drop:' || p.id || x.fp AS fingerprint,"
         " x.head || jsonb_build_object('value', ROUND(g.value, 2), 'baseline', ROUND(g.baseline, 2),"
@@ -595,8 +598,9 @@ def _lead_follow_up(rule: Rule, run: _Run):
     stage_label = "CASE l.stage " + " ".join(
         f"WHEN '{value}' THEN '{label}'" for value, label in Lead.Stage.choices
     ) + " ELSE l.stage END"
-    # The last touch and its local date are computed once per lead: OFFSET 0 keeps the planner from inlining the
-    # LATERAL subqueries into every expression that reads them (which ran the two MAX() probes four times per lead).
+    # The last touch is Lead.last_touched_at (kept by leads.services and activities.services: created, a stage
+    # change, an activity about it created or done; a row written outside them has only created_at); its local date
+    # is computed once per lead (OFFSET 0: not inlined into every expression that reads it).
     # One insight per partner: its oldest untouched lead (DISTINCT ON, the earliest last touch first) and how many
     # leads are untouched (a window over the same rows, counted before DISTINCT ON keeps one).
     sql = (
@@ -608,9 +612,7 @@ def _lead_follow_up(rule: Rule, run: _Run):
         " FROM (SELECT DISTINCT ON (l.partner_id) l.partner_id, p.tier_id, l.id, l.name, l.company, l.stage,"
         f" {stage_label} AS stage_label, d.touched_on, COUNT(*) OVER (PARTITION BY l.partner_id) AS untouched"
         f" FROM {_LEAD} l JOIN {_PARTNER} p ON p.id = l.partner_id"
-        " CROSS JOIN LATERAL (SELECT GREATEST(l.created_at,"
-        f" (SELECT MAX(GREATEST(a.created_at, a.completed_at)) FROM {_ACTIVITY} a WHERE a.lead_id = l.id),"
-        f" (SELECT MAX(s.changed_at) FROM {_STAGE_CHANGE} s WHERE s.lead_id = l.id)) AS last_touch OFFSET 0) lt"
+        " CROSS JOIN LATERAL (SELECT COALESCE(l.last_touched_at, l.created_at) AS last_touch OFFSET 0) lt"
         f" CROSS JOIN LATERAL (SELECT {_local_date('lt.last_touch')} AS touched_on OFFSET 0) d"
         f" WHERE {where}{lead_filter} AND l.stage = ANY(%(open_stages)s) AND l.created_at < %(cutoff)s"
         " AND lt.last_touch < %(cutoff)s"

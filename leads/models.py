@@ -45,11 +45,19 @@ class Lead(ChoiceDisplayMixin, models.Model):
     lost_at = models.DateTimeField(null=True, blank=True)
     lost_reason = models.CharField(max_length=300, blank=True, help_text="Why the lead was lost (required to lose it).")
     updated_at = models.DateTimeField(auto_now=True)
+    # The lead's last touch: created, a stage change, an activity about it created or done (kept by leads.services
+    # and activities.services; never moves back). The "lead without follow-up" insight reads it instead of the
+    # latest of two histories per lead (1.5 s of every nightly run at 100k partners).
+    last_touched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["partner", "created_at"], name="lead_partner_created_idx"),
+            models.Index(
+                fields=["partner", "last_touched_at"], condition=Q(stage__in=["new", "contacted", "qualified"]),
+                name="lead_open_touched_idx",
+            ),
             # the leads list: a rep's assigned leads newest first; a stage filter newest first
             models.Index(fields=["assigned_to", "created_at"], name="lead_assignee_created_idx"),
             models.Index(fields=["stage", "created_at"], name="lead_stage_created_idx"),

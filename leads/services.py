@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from leads.customer_services import customer_create_from_lead
@@ -43,6 +44,7 @@ def lead_create(
         expected_value=expected_value,
         created_at=created_at or timezone.now(),
     )
+    lead.last_touched_at = lead.created_at
     lead.full_clean()
     lead.save()
     LeadStageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, changed_at=lead.created_at)
@@ -136,6 +138,15 @@ def _claim_open(lead: Lead, *, doing: str) -> Lead:
 def _move(lead, to_stage, by, when, extra_fields=()):
     from_stage = lead.stage
     lead.stage = to_stage
-    lead.save(update_fields=["stage", *extra_fields, "updated_at"])
+    lead.last_touched_at = max(filter(None, (lead.last_touched_at, when)))
+    lead.save(update_fields=["stage", *extra_fields, "last_touched_at", "updated_at"])
     LeadStageChange.objects.create(lead=lead, from_stage=from_stage, to_stage=to_stage, changed_by=by, changed_at=when)
     return lead
+
+
+def lead_touch(*, lead_id: int, at: datetime) -> None:
+    """Record that the lead was touched at ``at`` (an activity about it was created or done): its ``last_touched_at``
+    only moves forward, in one UPDATE (called by ``activities.services`` in the activity's transaction)."""
+    Lead.objects.filter(pk=lead_id).filter(Q(last_touched_at__isnull=True) | Q(last_touched_at__lt=at)).update(
+        last_touched_at=at
+    )

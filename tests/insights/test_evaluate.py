@@ -357,7 +357,7 @@ def test_lead_follow_up(rep):
     partner = PartnerFactory(assigned_to=rep)
     stale = LeadFactory(partner=partner, created_at=ago(10), name="Acme Corp")
     touched = LeadFactory(partner=partner, created_at=ago(10))
-    ActivityFactory(partner=partner, lead=touched)  # created now: a touch
+    activity_log(partner=partner, by=rep, kind=Activity.Kind.CALL, start_at=ago(0), lead=touched)  # a touch, now
     planned = LeadFactory(partner=partner, created_at=ago(10))
     ActivityFactory(partner=partner, lead=planned, mode=Activity.Mode.SCHEDULED, status=Activity.Status.PLANNED,
                     start_at=timezone.now() + timedelta(days=1))
@@ -387,7 +387,7 @@ def test_one_lead_follow_up_per_partner_the_oldest_lead_and_the_count(rep):
     assert insight.score == 40 + 20 + 21  # 23 days beyond the rule's 7: three whole weeks
     assert "; 2 more leads without follow-up" in insight_sentence(insight)
     # the oldest lead is followed up: the next oldest becomes the cause (a new insight), the old one resolves
-    ActivityFactory(partner=partner, lead=oldest)
+    activity_log(partner=partner, by=rep, kind=Activity.Kind.CALL, start_at=ago(0), lead=oldest)
     counts = insights_evaluate()
     assert counts["lead_follow_up"] == {"seen": 2, "written": 1, "resolved": 1}
     insight.refresh_from_db()

@@ -151,3 +151,33 @@ def test_two_concurrent_converts_make_one_customer(rep):
     assert sorted(outcomes) == ["This lead is already won: it can't be converted.", "converted"]
     assert Customer.objects.filter(lead=lead).count() == 1
     assert LeadStageChange.objects.filter(lead=lead, to_stage=Lead.Stage.WON).count() == 1
+
+
+def test_a_lead_is_touched_when_created_moved_and_when_an_activity_about_it_is_created_or_done(rep):
+    """Lead.last_touched_at (the "lead without follow-up" insight reads it): creation, a stage change, an activity
+    about the lead created and completed; it never moves back (cancelling touches nothing)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from activities import services as activity_services
+
+    partner = factories.PartnerFactory(assigned_to=rep)
+    created = timezone.now() - timedelta(days=20)
+    lead = lead_services.lead_create(by=rep, name="Acme", partner=partner, created_at=created)
+    assert Lead.objects.get(pk=lead.pk).last_touched_at == created
+    planned = activity_services.activity_schedule(partner=partner, by=rep, kind="call", lead=lead,
+                                                  start_at=timezone.now() + timedelta(days=2))
+    touched = Lead.objects.get(pk=lead.pk).last_touched_at
+    assert touched == planned.created_at
+    activity_services.activity_cancel(activity=planned, by=rep)
+    assert Lead.objects.get(pk=lead.pk).last_touched_at == touched
+    done = activity_services.activity_log(partner=partner, by=rep, kind="call", lead=lead,
+                                          start_at=timezone.now() - timedelta(hours=1))
+    logged_at = max(done.created_at, done.completed_at)
+    assert Lead.objects.get(pk=lead.pk).last_touched_at == logged_at
+    lead_services.lead_touch(lead_id=lead.pk, at=created)  # an older touch does not move it back
+    assert Lead.objects.get(pk=lead.pk).last_touched_at == logged_at
+    moved = lead_services.lead_move(lead=Lead.objects.get(pk=lead.pk), to_stage=Lead.Stage.CONTACTED, by=rep)
+    assert Lead.objects.get(pk=lead.pk).last_touched_at >= logged_at
+    assert moved.last_touched_at == Lead.objects.get(pk=lead.pk).last_touched_at
