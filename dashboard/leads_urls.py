@@ -3,6 +3,7 @@
 from django.urls import path
 
 from dashboard import leads_views as views
+from dashboard import share_views
 
 app_name = "leads"
 
@@ -14,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/move/", views.lead_move, name="move"),
     path("<int:pk>/convert/", views.lead_convert, name="convert"),
     path("<int:pk>/lose/", views.lead_lose, name="lose"),
+    path("<int:pk>/share/", share_views.lead_share, name="share"),  # hand it to a partner (portal, issue 14)
+    path("<int:pk>/share/withdraw/", share_views.lead_share_withdraw, name="share_withdraw"),
 ]

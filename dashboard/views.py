@@ -32,6 +32,7 @@ from partners.selectors import (
     partner_page,
     user_sees_all_partners,
 )
+from portal.profile_selectors import profile_update_pending
 from service.selectors import partner_open_tickets
 
 PAGE_SIZE = 25
@@ -114,6 +115,8 @@ def partner_detail(request, pk):
         "tier_bands": tier_bands_for_partner(partner),
         # Service tickets (issue 13): its customers' open tickets, most urgent first (one query).
         "partner_tickets": partner_open_tickets(partner=partner),
+        # Issue 14: a profile update proposed in the portal, waiting for approval (one query).
+        "profile_update": profile_update_pending(partner_id=partner.pk),
     }
     # Leads generated and converted per period, with the conversion rate (issue 13; one query, the parameters are
     # the business card's).

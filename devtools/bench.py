@@ -17,6 +17,9 @@ Each ``bench_*`` function measures one area and returns ``Row``s; ``render_table
 - ``team``: the team dashboard for a manager over every partner, and its nightly refresh (``devtools/bench_team.py``).
 - ``crm``: the leads, customers and tickets lists and a lead's and a customer's page, for a manager and a rep with 500
   partners (``devtools/bench_service.py``).
+- ``portal``: the partner portal's home, the registration lists (partner and staff) and the conflict check on submit
+  against 500k registrations, 1M leads and 300k customers (``devtools/bench_portal.py``; needs the portal's demo data:
+  ``seed_demo --portal-only`` on a seeded database).
 
 The large dataset is built with ``devtools.demo`` (seed_demo's functions) when the database has no partners; an existing
 dataset is reused. Everything the benchmark writes is rolled back or deleted again.
@@ -54,7 +57,16 @@ from activities.models import Activity
 from business import metrics, periods
 from business.services import partners_tag_inactive
 from dashboard.views import PAGE_SIZE
-from devtools import bench_insights, bench_notify, bench_service, bench_team, bench_today, demo
+from devtools import (
+    bench_insights,
+    bench_notify,
+    bench_portal,
+    bench_service,
+    bench_team,
+    bench_today,
+    demo,
+    demo_portal,
+)
 from devtools.bench_measure import measure_get as _measure_get
 from devtools.bench_measure import ms as _ms
 from devtools.bench_measure import p95 as _p95
@@ -63,7 +75,8 @@ from partners.models import Partner, Tier
 from partners.roles import MANAGER, SALES_REP
 from partners.selectors import COUNT_CAP, count_and_ids, partner_list_filter, user_sees_all_partners
 
-SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load", "notify", "today", "insights", "team", "crm")
+SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load", "notify", "today", "insights", "team", "crm",
+            "portal")
 BASE_DIR = Path(settings.BASE_DIR)
 MANAGE = str(BASE_DIR / "manage.py")
 
@@ -114,6 +127,7 @@ def ensure_dataset(*, partners, seed=42, progress=_noop):
         progress(f"empty database: building {partners:,} partners with seed_demo's functions (set-based)…")
         started = time.monotonic()
         demo.demo_seed(partners=partners, seed=seed, progress=progress)
+        demo_portal.portal_seed(seed=seed, progress=progress)  # issue 14: partner users, 5 registrations per partner
         progress(f"dataset built in {time.monotonic() - started:.0f} s")
     elif existing < partners:
         raise BenchError(
@@ -917,6 +931,8 @@ def run_benchmarks(*, only, repeat, duration=15, concurrency=8, progress=_noop):
         rows += [Row(**fields) for fields in bench_team.bench_team(repeat=repeat, progress=progress)]
     if "crm" in only:  # devtools/bench_service.py: leads, customers, tickets lists and pages (issue 13)
         rows += [Row(**fields) for fields in bench_service.bench_crm(repeat=repeat, progress=progress)]
+    if "portal" in only:  # devtools/bench_portal.py: portal home, registration lists, conflict check (issue 14)
+        rows += [Row(**fields) for fields in bench_portal.bench_portal(repeat=repeat, progress=progress)]
     return rows
 
 

@@ -236,14 +236,17 @@ def demo_seed(
 
 def demo_clear() -> None:
     """Delete all partners and everything hanging off them — customers and their tickets too (not users, tiers,
-    parameters, customer segments or service levels; attachment files stay in storage): one TRUNCATE."""
+    parameters, customer segments or service levels; attachment files stay in storage): one TRUNCATE, CASCADE taking
+    the later apps' tables that point at partners or leads (the portal's, the library's). The partner users are
+    ``devtools.demo_portal.portal_clear``'s to delete, first (``manage.py seed_demo --replace`` does both)."""
     models = [Achievement, Target, TicketAttachment, TicketStatusChange, TicketComment, Ticket, CustomerContact,
               CustomerLocation, Customer, LeadStageChange, Lead, Activity, ContactPoint, Location, Partner,
               StatusChange, CodeChange, UploadBatch, Insight, TeamAttainment, TeamMover]
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses while deferred checks are pending
-        cursor.execute(f"TRUNCATE {tables}")
+        # CASCADE: the tables of later apps that point at partners (a library resource's chosen partners…) go too.
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
 
 
 @contextmanager

@@ -33,6 +33,13 @@ class Notification(ChoiceDisplayMixin, models.Model):
         PROFILE_UPDATE = "profile_update", "Partner profile update"
         ACCESS_REQUEST = "access_request", "Request to join"
         ANNOUNCEMENT = "announcement", "Message from the vendor"
+        # Onboarding (library.onboarding_services): questions to the rep and their answers, reviews, reminders
+        ONBOARDING_QUESTION = "onboarding_question", "Onboarding question"
+        ONBOARDING_ANSWER = "onboarding_answer", "Answer to your onboarding question"
+        ONBOARDING_UPLOAD = "onboarding_upload", "Onboarding document to review"
+        ONBOARDING_REVIEW = "onboarding_review", "Onboarding document reviewed"
+        ONBOARDING_REMINDER = "onboarding_reminder", "Onboarding reminder"
+        ONBOARDING_DONE = "onboarding_done", "Onboarding track completed"
 
     class Email(models.TextChoices):
         NONE = "none", "Not emailed"

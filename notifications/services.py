@@ -167,8 +167,10 @@ def _message(row: tuple, *, from_email: str | None) -> EmailMultiAlternatives:
         "title": title,
         "body": body,
         "url": site_url(link) if link.startswith("/") and not link.startswith("//") else "",
-        "list_url": site_url("/notifications/"),
-        "settings_url": site_url("/settings/"),
+        # A notification for a partner user links into the portal (/portal/…), the only part of the site they reach:
+        # its footer points there too, and offers no link to the staff's settings page.
+        "list_url": site_url("/portal/" if link.startswith("/portal/") else "/notifications/"),
+        "settings_url": "" if link.startswith("/portal/") else site_url("/settings/"),
     }
     text = render_to_string("notifications/email.txt", context)
     html = render_to_string("notifications/email.html", context)

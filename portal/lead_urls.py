@@ -1,13 +1,13 @@
-"""Placeholder until this part of the portal is built (replace the view)."""
+"""The portal's leads (/portal/leads/…): the leads shared with the partner (portal.lead_views)."""
 
-from django.http import Http404
 from django.urls import path
 
-
-def _placeholder(request, *args, **kwargs):
-    raise Http404("not built yet")
-
+from portal import lead_views as views
 
 urlpatterns = [
-    path("", _placeholder, name="leads"),
+    path("", views.lead_list, name="leads"),
+    path("<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("<int:pk>/accept/", views.lead_accept, name="lead_accept"),
+    path("<int:pk>/decline/", views.lead_decline, name="lead_decline"),
+    path("<int:pk>/follow-up/", views.lead_follow_up, name="lead_follow_up"),
 ]

@@ -1,13 +1,12 @@
-"""Placeholder until this part of the portal is built (replace the view)."""
+"""The portal's messages (/portal/messages/…): announcements (the bell) and the feed (portal.message_views)."""
 
-from django.http import Http404
 from django.urls import path
 
-
-def _placeholder(request, *args, **kwargs):
-    raise Http404("not built yet")
-
+from portal import message_views as views
 
 urlpatterns = [
-    path("", _placeholder, name="messages"),
+    path("", views.message_list, name="messages"),
+    path("<int:pk>/", views.message_detail, name="message_detail"),
+    path("read-all/", views.message_read_all, name="messages_read_all"),
+    path("feed/", views.feed, name="feed"),
 ]

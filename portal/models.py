@@ -187,6 +187,7 @@ class DealRegistration(ChoiceDisplayMixin, models.Model):
     protection_expires_at = models.DateTimeField(null=True, blank=True)
     extension_requested_at = models.DateTimeField(null=True, blank=True)
     extension_granted_at = models.DateTimeField(null=True, blank=True)
+    extension_refused_at = models.DateTimeField(null=True, blank=True)  # one request: granted or refused, then no more
     # Reminder claims (conditional UPDATE … WHERE … IS NULL / < now, as the rep's-day reminders)
     review_reminded_at = models.DateTimeField(null=True, blank=True)
     expiry_notice = models.PositiveSmallIntegerField(
@@ -207,6 +208,7 @@ class DealRegistration(ChoiceDisplayMixin, models.Model):
                 name="deal_protection_idx",
             ),
             models.Index(fields=["updated_at", "id"], name="deal_updated_idx"),
+            models.Index(fields=["submitted_at", "id"], name="deal_submitted_idx"),  # a manager's queue, oldest first
         ]
         # The trigram index on company (conflict check by name similarity) is created by the migration (RunSQL).
 
@@ -333,6 +335,7 @@ class PortalEvent(ChoiceDisplayMixin, models.Model):
         ANNOUNCEMENT = "announcement", "New message"
         PROFILE = "profile", "Profile update"
         RESOURCE = "resource", "New resource"
+        ONBOARDING = "onboarding", "Onboarding completed"  # library.onboarding_services
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)

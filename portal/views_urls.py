@@ -1,14 +1,11 @@
-"""Placeholder until this part of the portal is built (replace the views)."""
+"""The portal's business page and company profile (portal.views; the home is mapped in portal.urls)."""
 
-from django.http import Http404
 from django.urls import path
 
-
-def _placeholder(request, *args, **kwargs):
-    raise Http404("not built yet")
-
+from portal import views
 
 urlpatterns = [
-    path("business/", _placeholder, name="business"),
-    path("company/", _placeholder, name="company"),
+    path("business/", views.business, name="business"),
+    path("company/", views.company, name="company"),
+    path("company/propose/", views.company_propose, name="company_propose"),
 ]

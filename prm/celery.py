@@ -56,6 +56,38 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Deal registrations (portal, issue 14): reviews waiting too long, protection notices (14 and 3 days) and expiry;
+    # claims by conditional UPDATE (portal/deal_services.py), so a repeated tick does nothing new.
+    "deal-review-reminders": {
+        "task": "portal.deal_tasks.remind_reviewers",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    "deal-protection-notices": {
+        "task": "portal.deal_tasks.protection_notices",
+        "schedule": crontab(minute=10),
+        "options": {"expires": 3000},
+    },
+    # Partner portal invitations (issue 14) whose email has not left yet: claimed row by row (portal.people_services).
+    "resend-portal-invitations": {
+        "task": "portal.people_tasks.resend_invitations",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 280},
+    },
+    # Leads shared with partners (issue 14): reminders before each deadline, then expiry of missed ones (back to the
+    # rep); each a conditional UPDATE … RETURNING (portal.share_services), so a repeated run does nothing new.
+    "shared-lead-deadlines": {
+        "task": "portal.share_tasks.shared_lead_deadlines",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 840},
+    },
+    # Onboarding tracks idle for their stall_days (issue 15): a friendly reminder, once per stall, claimed by a
+    # conditional UPDATE … RETURNING (library.onboarding_services.progress_remind_stalled).
+    "onboarding-stall-reminders": {
+        "task": "library.onboarding_tasks.remind_stalled",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3300},
+    },
 }
 
 

@@ -134,7 +134,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # ``authenticate``, which Django's login views and admin do).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "prm.auth.EmailCaseBackend",  # ModelBackend, with email-address usernames matched whatever their case
 ]
 
 LOGIN_URL = "login"
@@ -192,6 +192,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks (not the pair)
 AXES_RESET_ON_SUCCESS = env_bool("LOGIN_RESET_ON_SUCCESS", False)
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_USERNAME_CALLABLE = "prm.auth.axes_username"  # email addresses counted lower-cased (prm/auth.py)
 AXES_HTTP_RESPONSE_CODE = 429
 
 # Content-Security-Policy (django-csp). Everything comes from our origin; no inline script and no eval: plotly.js 4
@@ -231,6 +232,39 @@ TICKET_ATTACHMENT_EXTENSIONS = env_list(
     "TICKET_ATTACHMENT_EXTENSIONS", ["pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv", "docx", "xlsx"]
 )
 
+# The resource library's files (library.resource_files): at most LIBRARY_MAX_BYTES each, checked by extension and
+# content; downloaded only through the permission-checked view (no MEDIA_URL). Publishing tells the audience's partner
+# users in the app (and by email) when they are at most LIBRARY_NOTIFY_MAX_RECIPIENTS; above it the feed carries it.
+# LIBRARY_S3_BUCKET set: the default storage (library files and every other upload) is that S3-compatible bucket
+# (django-storages; LIBRARY_S3_ENDPOINT_URL for MinIO/Ceph/R2…, credentials from LIBRARY_S3_ACCESS_KEY_ID/_SECRET or
+# boto3's usual AWS_* environment / instance role). Private objects, never overwritten; reads go through Django.
+LIBRARY_MAX_BYTES = env_int("LIBRARY_MAX_BYTES", 25 * 1024 * 1024)
+LIBRARY_NOTIFY_MAX_RECIPIENTS = env_int("LIBRARY_NOTIFY_MAX_RECIPIENTS", 1000)
+if env_str("LIBRARY_S3_BUCKET"):
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env_str("LIBRARY_S3_BUCKET"),
+        "endpoint_url": env_str("LIBRARY_S3_ENDPOINT_URL") or None,
+        "region_name": env_str("LIBRARY_S3_REGION") or None,
+        "access_key": env_str("LIBRARY_S3_ACCESS_KEY_ID") or None,
+        "secret_key": env_str("LIBRARY_S3_SECRET_ACCESS_KEY") or None,
+        "location": env_str("LIBRARY_S3_PREFIX"),
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }}
+
+# Partner portal invitations (portal.people_services): a link is good for this many days, once.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
+# Leads shared with partners (portal.share_services): the partner accepts or declines within ACCEPT_DAYS, then follows up
+# within FOLLOW_UP_DAYS of accepting; a reminder goes REMIND_HOURS before each deadline (portal.share_tasks, beat).
+SHARED_LEAD_ACCEPT_DAYS = env_int("SHARED_LEAD_ACCEPT_DAYS", 3)
+SHARED_LEAD_FOLLOW_UP_DAYS = env_int("SHARED_LEAD_FOLLOW_UP_DAYS", 7)
+SHARED_LEAD_REMIND_HOURS = env_int("SHARED_LEAD_REMIND_HOURS", 24)
+# Announcements to partners (portal.announcement_services) are emailed only when their audience has at most this many
+# active partner users; above it the portal's bell and feed carry them (see the module's decisions).
+ANNOUNCEMENT_EMAIL_MAX_RECIPIENTS = env_int("ANNOUNCEMENT_EMAIL_MAX_RECIPIENTS", 1000)
+
 # django-import-export gives the admin its upload pages and exports; the import itself is business.imports (one
 # transaction, set-based), so only the permission codes and the export's formula escaping are set here.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
@@ -260,6 +294,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The nightly insight evaluation runs as this many parts by partner-id range (a Celery chord): as many as the workers'
 # processes, so every worker takes one (insights.tasks). 1 = one task, as before.
 INSIGHTS_EVALUATION_PARTS = env_int("INSIGHTS_EVALUATION_PARTS", 4)
+# Deal registration (portal, issue 14): an approved registration protects the partner's deal this many days (per tier:
+# portal.models.DealProtection, else this); review takes DEAL_REVIEW_DAYS business days (said in the confirmation
+# email); a registration waiting longer than DEAL_REVIEW_REMIND_DAYS days reminds its reviewer; company names this
+# similar (pg_trgm similarity, 0–1) are candidate conflicts (portal.conflicts).
+DEAL_PROTECTION_DAYS = env_int("DEAL_PROTECTION_DAYS", 90)
+DEAL_REVIEW_DAYS = env_int("DEAL_REVIEW_DAYS", 3)
+DEAL_REVIEW_REMIND_DAYS = env_int("DEAL_REVIEW_REMIND_DAYS", 2)
+DEAL_CONFLICT_SIMILARITY = float(env_str("DEAL_CONFLICT_SIMILARITY", "0.45"))
 # Enqueueing must not hang a web request when Redis is down (prm.tasks.enqueue_on_commit logs the error and the
 # nightly jobs catch up), so every connection attempt of the sending side is bounded — about 1 s in all, measured by
 # tests/prm/test_tasks.py. Without these, Celery retries the result store 20 times 1 s apart (the ~19 s hang) and

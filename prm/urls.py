@@ -15,9 +15,13 @@ urlpatterns = [
     path("partners/", include("dashboard.urls")),
     path("leads/", include("dashboard.leads_urls")),  # leads:list, leads:create, leads:detail, … (issue 13)
     path("partners/<int:partner_pk>/activities/", include("activities.urls")),
+    path("partners/<int:partner_pk>/portal-users/", include("dashboard.portal_people_urls")),  # portal_people:…
     path("customers/", include("dashboard.customers_urls")),  # customers:list, customers:detail, customers:edit
     path("customers/<int:customer_pk>/activities/", include("activities.customer_urls")),
     path("tickets/", include("service.urls")),  # tickets:list, tickets:create, tickets:detail, …
+    path("deals/", include("dashboard.deals_urls")),  # deals:list, deals:detail, … (partners' deal registrations)
+    path("profile-updates/", include("dashboard.profile_update_urls")),  # partner profile updates to approve
+    path("announcements/", include("dashboard.announcement_urls")),  # managers' messages to partners (issue 14)
     path("portal/library/", include("library.portal_urls")),  # library:… the resource library (issue 15)
     path("portal/onboarding/", include("library.onboarding_urls")),  # onboarding:… content pages and tracks
     path("library/", include("library.staff_urls")),  # library_staff:… resources managed by staff

@@ -453,8 +453,9 @@ def test_detail_query_count_is_fixed(rep_client, rep, full_partner, django_asser
     # insights (issue 12, within the page's budget + 2): 17. the top insights with their rule ("What to do next"),
     # 18. the tier's expected business bands shown on the business card (insights.tier_review);
     # issue 13 (+1 each): 19. its customers' open tickets with customer and assignee (service.selectors
-    # .partner_open_tickets), 20. leads generated and converted per period (business.charts.partner_leads_trend).
-    with django_assert_num_queries(20):
+    # .partner_open_tickets), 20. leads generated and converted per period (business.charts.partner_leads_trend);
+    # issue 14: 21. the profile update waiting for approval (portal.profile_selectors.profile_update_pending).
+    with django_assert_num_queries(21):
         response = rep_client.get(detail_url(full_partner))
     assert len(response.context["past"]) == 20 and response.context["past_more"]
     assert len(response.context["leads"]) == 20 and response.context["leads_more"]

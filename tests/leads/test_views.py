@@ -321,8 +321,8 @@ def test_lead_page_query_count(rep_client, rep, django_assert_num_queries):
                               start_at=timezone.now() + timedelta(days=1))
     # 1. session, 2. user, 3. visibility, 4. the lead with partner, assignee and customer (JOINs), 5. its stage history
     # with who moved it (capped), 6. whether the user may open its partner, 7. its activities with location, owner
-    # and who closed them (capped).
-    with django_assert_num_queries(7):
+    # and who closed them (capped), 8. the partner it is shared with (portal's lead_share: jinja2/leads/_share.html).
+    with django_assert_num_queries(8):
         response = rep_client.get(detail_url(lead))
     assert len(response.context["stage_history"]) == 20 and response.context["stage_history_more"]
     assert len(response.context["lead_activities"]) == 20 and response.context["lead_activities_more"]

@@ -82,6 +82,22 @@ def test_email_through_a_real_smtp_server(smtp_server, rep):
     assert len(smtp_server.messages) == 1
 
 
+def test_a_portal_notification_email_points_at_the_portal_not_at_staff_pages(smtp_server, rep):
+    """A partner user's notification links into /portal/: the footer's "all notifications" goes to the portal home and
+    there is no link to the staff settings page (both would be a 404 for them)."""
+    notifications_create(items=[item(rep, event=Notification.Event.DEAL_DECIDED, title="DR-000007 approved",
+                                     link="/portal/deals/7/")])
+    notifications_send_pending_emails()
+    [(_recipients, message)] = smtp_server.messages
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "https://prm.example.com/portal/deals/7/" in text
+    assert "All your notifications: https://prm.example.com/portal/\r\n" in text
+    for part in (text, html):
+        assert "/notifications/" not in part and "/settings/" not in part
+    assert "partner portal" in text
+
+
 def test_all_messages_of_a_run_go_through_one_connection(smtp_server, rep, other_rep):
     notifications_create(items=[item(rep), item(rep, key="2"), item(other_rep)])
     run = notifications_send_pending_emails()

@@ -123,3 +123,17 @@ def test_the_admin_login_is_throttled_too(client):
 def test_force_login_and_pages_still_work(client, rep):
     client.force_login(rep)
     assert client.get("/partners/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_email_username_signs_in_whatever_its_case_and_its_case_does_not_escape_the_lock(client):
+    """Partner users sign in with their email address (stored lower-cased): any case works, and changing the case of
+    the address counts against the same lock (prm/auth.py)."""
+    user = factories.UserFactory(username="nora@acme.example")
+    _assert_logged_in(client, _post_login(client, "Nora@Acme.Example", PASSWORD, ip=OTHER_IP), user)
+    client.logout()
+    variants = ["NORA@acme.example", "nora@ACME.example", "Nora@acme.example", "nora@acme.EXAMPLE"]
+    for username in variants:
+        assert _post_login(client, username, "wrong", ip=f"192.0.2.{len(username)}").status_code == 200
+    _assert_locked_out(client, _post_login(client, "noRA@acme.example", "wrong", ip="192.0.2.99"))
+    _assert_locked_out(client, _post_login(client, "nora@acme.example", PASSWORD, ip="192.0.2.98"))
