@@ -1,15 +1,14 @@
-"""Placeholder until this part of the library is built (replace the view)."""
+"""The resource library in the portal, under /portal/library/ (URL names ``library:…``); included by prm/urls.py."""
 
-from django.http import Http404
 from django.urls import path
+
+from library import portal_views as views
 
 app_name = "library"
 
-
-def _placeholder(request, *args, **kwargs):
-    raise Http404("not built yet")
-
-
 urlpatterns = [
-    path("", _placeholder, name="home"),
+    path("", views.home, name="home"),
+    path("c/<int:pk>/", views.category, name="category"),
+    path("r/<int:pk>/", views.resource, name="resource"),
+    path("r/<int:pk>/download/", views.download, name="download"),
 ]
