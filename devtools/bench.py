@@ -59,7 +59,9 @@ from business.services import partners_tag_inactive
 from dashboard.views import PAGE_SIZE
 from devtools import (
     bench_insights,
+    bench_library,
     bench_notify,
+    bench_onboarding,
     bench_portal,
     bench_service,
     bench_team,
@@ -76,7 +78,7 @@ from partners.roles import MANAGER, SALES_REP
 from partners.selectors import COUNT_CAP, count_and_ids, partner_list_filter, user_sees_all_partners
 
 SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load", "notify", "today", "insights", "team", "crm",
-            "portal")
+            "portal", "library", "onboarding")
 BASE_DIR = Path(settings.BASE_DIR)
 MANAGE = str(BASE_DIR / "manage.py")
 
@@ -933,6 +935,11 @@ def run_benchmarks(*, only, repeat, duration=15, concurrency=8, progress=_noop):
         rows += [Row(**fields) for fields in bench_service.bench_crm(repeat=repeat, progress=progress)]
     if "portal" in only:  # devtools/bench_portal.py: portal home, registration lists, conflict check (issue 14)
         rows += [Row(**fields) for fields in bench_portal.bench_portal(repeat=repeat, progress=progress)]
+    if "library" in only:  # devtools/bench_library.py: library page and searches, 5,000 resources (issue 15)
+        rows += [Row(**fields) for fields in bench_library.bench_library(repeat=repeat, progress=progress)]
+    if "onboarding" in only:  # devtools/bench_onboarding.py: the progress report over ~2M walks (issue 15)
+        bench_onboarding.onboarding_bench_seed(progress=progress)  # once: it keeps what it seeded
+        rows += [Row(**fields) for fields in bench_onboarding.bench_onboarding(repeat=repeat, progress=progress)]
     return rows
 
 
