@@ -10,8 +10,7 @@ mixed as a real library would be: 40% everyone, 30% one or two tiers, 10% indivi
 (``devtools.bench_measure.median_page_row``: queries counted, median of ``repeat``). Targets: ≤ 10 queries, median
 ≤ 80 ms.
 
-Run it: ``manage.py shell -c "from devtools.bench_library import main; main()"`` (or wire ``bench_library`` into
-``devtools.bench.run_benchmarks`` as a section ``library``: it returns dicts of ``devtools.bench.Row`` fields).
+Run it: ``manage.py bench --only library`` (it returns dicts of ``devtools.bench.Row`` fields).
 """
 
 from django.conf import settings
@@ -163,10 +162,3 @@ def bench_library(*, repeat: int = 20, resources: int = RESOURCES, progress=_noo
     except _Rollback:
         pass
     return rows
-
-
-def main(repeat: int = 20, resources: int = RESOURCES) -> None:
-    for row in bench_library(repeat=repeat, resources=resources):
-        verdict = "" if row.get("ok") is None else ("met" if row["ok"] else "MISSED")
-        print(f"{row['name']:<55} {row.get('median', ''):>10} {row.get('p95', ''):>10} "  # noqa: T201
-              f"{row.get('queries', ''):>12}  {row['target']}  {verdict}  {row.get('note', '')}")

@@ -1,8 +1,6 @@
 """Benchmark of the staff onboarding report (issue 15) at scale: 100,000 partners, 300,000 partner users, 2,000,000
-progress rows. Not part of ``manage.py bench`` yet (add ``bench_onboarding`` to its sections when wanted); run it on a
-seeded database with the portal's demo data (``manage.py seed_demo`` then ``seed_demo --portal-only``)::
-
-    .venv/bin/python manage.py shell -c "from devtools.bench_onboarding import main; main()"
+progress rows: ``manage.py bench --only onboarding`` on a database seeded with the portal's demo data (``seed_demo``,
+or ``seed_demo --portal-only`` on one seeded before the portal).
 
 ``onboarding_bench_seed`` adds seven published tracks of six steps and, set-based (one INSERT … SELECT), a walk for
 95% of (partner user, track) pairs — about 2,000,000 rows at 300,000 users — at every stage from not begun to
@@ -118,10 +116,3 @@ def bench_onboarding(*, repeat: int = 20, progress=_noop) -> list[dict]:
                                             target_ms=REPORT_MS, target_queries=REPORT_QUERIES,
                                             note=f"{walks:,} walks of the track"))
     return rows
-
-
-def main(repeat: int = 20) -> None:
-    from devtools.bench import Row, render_table  # (bench.py does not import this module: no cycle)
-
-    onboarding_bench_seed(progress=print)
-    print(render_table([Row(**fields) for fields in bench_onboarding(repeat=repeat, progress=print)]))

@@ -22,9 +22,9 @@ from library.models import ContentPage, Progress, QuizQuestion, Step, StepDone, 
 from partners.models import Partner
 from partners.selectors import partner_visible_to, user_sees_all_partners
 from portal.models import Membership
+from prm.paging import Page, page_number
 
 PAGE_SIZE = 25
-MAX_PAGE = 10_000
 KIND_RANK = {ContentPage.Kind.GETTING_STARTED: 0, ContentPage.Kind.FAQ: 1, ContentPage.Kind.OTHER: 2}
 
 
@@ -149,24 +149,6 @@ def asked_by(*, user_id: int, step: Step) -> list[StepQuestion]:
 
 
 # --- Staff: report, stalls, questions, reviews ------------------------------------------------------------------------
-
-
-@dataclass
-class Page:
-    rows: list
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-
-def page_number(value) -> int:
-    try:
-        return min(max(int(value), 1), MAX_PAGE)
-    except (TypeError, ValueError):
-        return 1
 
 
 def staff_tracks() -> list[Track]:

@@ -59,8 +59,8 @@ from partners.models import Partner, Tier
 from portal.events import EventItem, portal_events_record
 from portal.models import Membership, PortalEvent
 from prm.tasks import enqueue_on_commit
-from service.attachments import HEAD_BYTES, MARKUP_STARTS, clean_name, megabytes
 from service.attachments import KINDS as FILE_KINDS
+from service.attachments import CheckedFile, file_check
 
 User = AbstractBaseUser
 UPLOAD_EXTENSIONS = ("pdf", "docx", "xlsx", "png", "jpg", "jpeg")
@@ -407,45 +407,14 @@ def quiz_answer(*, progress: Progress, step: Step, by: User, answers: dict[int, 
     return outcome
 
 
-@dataclass(frozen=True)
-class CheckedUpload:
-    name: str
-    extension: str
-    size: int
-
-
 def upload_max_bytes() -> int:
     return int(getattr(settings, "ONBOARDING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 
 
-def upload_check(upload) -> CheckedUpload:
-    """Check an uploaded document by its extension, its content (magic bytes) and its size; ValidationError on
-    ``file`` naming what is wrong."""
-    allowed = ", ".join(f".{ext}" for ext in UPLOAD_EXTENSIONS)
-    name = getattr(upload, "name", "") or ""
-    size = getattr(upload, "size", None)
-    if upload is None or size is None:
-        raise ValidationError({"file": "Choose a file to upload."})
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip().rstrip(".")
-    extension = base.rsplit(".", 1)[1].lower() if "." in base else ""
-    if extension not in UPLOAD_EXTENSIONS:
-        raise ValidationError({"file": f"Files of type .{extension[:20] or '(none)'} are not accepted: upload one of "
-                                       f"{allowed}."})
-    if size == 0:
-        raise ValidationError({"file": "The file is empty."})
-    if size > upload_max_bytes():
-        raise ValidationError({"file": f"The file is {megabytes(size)}: the limit is "
-                                       f"{megabytes(upload_max_bytes())}."})
-    kind = FILE_KINDS[extension]
-    upload.seek(0)
-    head = upload.read(HEAD_BYTES)
-    ok = kind.check(head, upload)
-    upload.seek(0)
-    if not ok:
-        looks = (" (it looks like a web page)" if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(MARKUP_STARTS)
-                 else "")
-        raise ValidationError({"file": f"The file's content is not a {kind.label}{looks}: it was not uploaded."})
-    return CheckedUpload(name=clean_name(name, extension), extension=extension, size=size)
+def upload_check(upload) -> CheckedFile:
+    """Check an uploaded document by its extension, its content (magic bytes) and its size (the project's one
+    upload check, ``service.attachments.file_check``); ValidationError on ``file`` naming what is wrong."""
+    return file_check(upload, kinds={ext: FILE_KINDS[ext] for ext in UPLOAD_EXTENSIONS}, limit=upload_max_bytes())
 
 
 @transaction.atomic

@@ -12,13 +12,11 @@ Decisions (those of ticket attachments, ``service.attachments``, whose checkers 
 
 import secrets
 import zipfile
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
-from service.attachments import HEAD_BYTES, MARKUP_STARTS, FileKind, clean_name, megabytes
 from service.attachments import KINDS as TICKET_KINDS
+from service.attachments import CheckedFile, FileKind, file_check
 
 
 def _pptx(head: bytes, upload) -> bool:
@@ -48,14 +46,6 @@ SAFE_TYPES = {kind.content_type for kind in KINDS.values()}
 ACCEPT = ",".join(f".{ext}" for ext in KINDS)
 
 
-@dataclass(frozen=True)
-class CheckedFile:
-    name: str  # cleaned, to download as
-    extension: str
-    content_type: str
-    size: int
-
-
 def max_bytes() -> int:
     return int(getattr(settings, "LIBRARY_MAX_BYTES", 25 * 1024 * 1024))
 
@@ -82,30 +72,4 @@ def storage_name(extension: str) -> str:
 
 def library_file_check(upload) -> CheckedFile:
     """Check an uploaded file (Django's ``UploadedFile``); ValidationError on ``file`` naming what is wrong."""
-    name = getattr(upload, "name", "") or ""
-    size = getattr(upload, "size", None)
-    if size is None:
-        raise ValidationError({"file": "Choose a file to upload."})
-    extension = extension_of(name)
-    if not extension:
-        raise ValidationError({"file": f"“{name[:80]}” has no file type in its name: upload one of "
-                                       f"{describe_allowed()}."})
-    if extension not in KINDS:
-        raise ValidationError({"file": f"Files of type .{extension[:20]} are not accepted: upload one of "
-                                       f"{describe_allowed()}."})
-    if size == 0:
-        raise ValidationError({"file": "The file is empty."})
-    limit = max_bytes()
-    if size > limit:
-        raise ValidationError({"file": f"The file is {megabytes(size)}: the limit is {megabytes(limit)}."})
-    kind = KINDS[extension]
-    upload.seek(0)
-    head = upload.read(HEAD_BYTES)
-    ok = kind.check(head, upload)
-    upload.seek(0)
-    if not ok:
-        looks = " (it looks like a web page or SVG image)" if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower() \
-            .startswith(MARKUP_STARTS) else ""
-        raise ValidationError({"file": f"The file's content is not a {kind.label}{looks}: it was not uploaded."})
-    return CheckedFile(name=clean_name(name, extension), extension=extension, content_type=kind.content_type,
-                       size=size)
+    return file_check(upload, kinds=KINDS, limit=max_bytes())

@@ -16,9 +16,9 @@ from django.shortcuts import get_object_or_404
 
 from library.models import Category, Resource, Tag
 from partners.models import Partner
+from prm.paging import Page, page_number
 
 PAGE_SIZE = 20
-MAX_PAGE = 10_000
 NEWEST = 8
 MAX_TAG_FILTERS = 5
 QUERY_MAX = 200
@@ -123,24 +123,6 @@ def tag_ids(values: list[str]) -> list[int]:
         if str(value).isdigit() and len(str(value)) < 10 and int(value) not in found:
             found.append(int(value))
     return found[:MAX_TAG_FILTERS]
-
-
-@dataclass
-class Page:
-    rows: list
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-
-def page_number(page: object) -> int:
-    try:
-        return min(max(int(page), 1), MAX_PAGE)
-    except (TypeError, ValueError):
-        return 1
 
 
 def _page(queryset: QuerySet, page: object, per_page: int) -> Page:

@@ -8,7 +8,6 @@ its kind one of the chosen kinds (when kinds are chosen), at least one of the tw
 Gold partner, "Gold + individual" the Gold individuals, and chosen partners come on top of either.
 """
 
-from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -16,9 +15,9 @@ from django.shortcuts import get_object_or_404
 
 from partners.models import Partner
 from portal.models import Announcement, AnnouncementRead, Membership, PortalEvent
+from prm.paging import Page, page_number
 
 PAGE_SIZE = 25
-MAX_PAGE = 10_000
 UNREAD_CAP = 99  # the bell shows "99+" above this
 TierLink = Announcement.tiers.through
 PartnerLink = Announcement.partners.through
@@ -67,28 +66,10 @@ def announcement_get_for_member(member: Membership, pk: int) -> Announcement:
                              pk=pk)
 
 
-@dataclass
-class Page:
-    rows: list
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-
-def _number(page: object) -> int:
-    try:
-        return min(max(int(page), 1), MAX_PAGE)
-    except (TypeError, ValueError):
-        return 1
-
-
 def announcement_list_page(*, member: Membership, page: object = 1, per_page: int = PAGE_SIZE) -> Page:
     """One page of the announcements ``member`` sees, unread (by this user) first, then newest first; each row has
     ``is_read``. One query (``per_page`` + 1 rows; no count)."""
-    number = _number(page)
+    number = page_number(page)
     offset = (number - 1) * per_page
     rows = list(
         announcements_for(partner=member.partner).annotate(is_read=_read_by(member.user_id))
@@ -111,7 +92,7 @@ def unread_label(count: int, cap: int = UNREAD_CAP) -> str:
 
 def feed_page(*, member: Membership, page: object = 1, per_page: int = PAGE_SIZE) -> Page:
     """One page of the partner's feed (PortalEvent), newest first: one query on ``portal_event_feed_idx``."""
-    number = _number(page)
+    number = page_number(page)
     offset = (number - 1) * per_page
     rows = list(
         PortalEvent.objects.filter(partner_id=member.partner_id).only("kind", "title", "link", "at")
@@ -123,7 +104,7 @@ def feed_page(*, member: Membership, page: object = 1, per_page: int = PAGE_SIZE
 def announcement_staff_page(*, page: object = 1, per_page: int = PAGE_SIZE) -> Page:
     """The staff's list of announcements, newest first, with who wrote each, how many partners were chosen and how
     many people have read it (subqueries), and their tiers (prefetched): two queries (``per_page`` + 1 rows)."""
-    number = _number(page)
+    number = page_number(page)
     offset = (number - 1) * per_page
     chosen = PartnerLink.objects.filter(announcement_id=OuterRef("pk")).order_by().values("announcement_id") \
         .annotate(n=Count("id")).values("n")

@@ -138,30 +138,38 @@ def describe_allowed() -> str:
 def attachment_check(upload) -> CheckedFile:
     """Check an uploaded file (Django's ``UploadedFile``: ``name``, ``size``, ``read``/``seek``/``chunks``); returns
     what to store, or raises ValidationError on the ``file`` field naming what is wrong."""
+    return file_check(upload, kinds={ext: KINDS[ext] for ext in allowed_extensions()}, limit=max_bytes(),
+                      verb="attach")
+
+
+def file_check(upload, *, kinds: dict[str, FileKind], limit: int, verb: str = "upload") -> CheckedFile:
+    """The one upload check of the project (ticket attachments, library files, onboarding documents): the name's
+    extension must be one of ``kinds``, the size at most ``limit`` bytes, and the content what the extension says
+    (``FileKind.check`` on its first bytes); ValidationError on ``file`` naming what is wrong, worded with ``verb``
+    ("attach", "upload")."""
     name = getattr(upload, "name", "") or ""
     size = getattr(upload, "size", None)
-    if size is None:
-        raise ValidationError({"file": "Choose a file to attach."})
+    allowed = ", ".join(f".{ext}" for ext in kinds)
+    if upload is None or size is None:
+        raise ValidationError({"file": f"Choose a file to {verb}."})
     extension = _extension(name)
     if not extension:
-        raise ValidationError({"file": f"“{name[:80]}” has no file type in its name: attach one of "
-                                       f"{describe_allowed()}."})
-    if extension not in allowed_extensions():
-        raise ValidationError({"file": f"Files of type .{extension[:20]} are not accepted: attach one of "
-                                       f"{describe_allowed()}."})
+        raise ValidationError({"file": f"“{name[:80]}” has no file type in its name: {verb} one of {allowed}."})
+    if extension not in kinds:
+        raise ValidationError({"file": f"Files of type .{extension[:20]} are not accepted: {verb} one of {allowed}."})
     if size == 0:
         raise ValidationError({"file": "The file is empty."})
-    limit = max_bytes()
     if size > limit:
         raise ValidationError({"file": f"The file is {megabytes(size)}: the limit is {megabytes(limit)}."})
-    kind = KINDS[extension]
+    kind = kinds[extension]
     upload.seek(0)
     head = upload.read(HEAD_BYTES)
     ok = kind.check(head, upload)
     upload.seek(0)
     if not ok:
+        done = "attached" if verb == "attach" else "uploaded"
         raise ValidationError({"file": f"The file's content is not a {kind.label}{_looks_like(head, upload)}: "
-                                       f"it was not attached."})
+                                       f"it was not {done}."})
     return CheckedFile(name=clean_name(name, extension), extension=extension, content_type=kind.content_type,
                        size=size)
 

@@ -74,3 +74,20 @@ def login(page, live_server, user, password=PASSWORD):
 def screenshot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def open_page(browser, live_server, width, height, **options):
+    """A page at ``width``×``height`` — a phone below 800 px (mobile, touch, 2× pixels) — that records what the
+    journeys check on every screen: Content-Security-Policy violations (``csp``) and requests to another host
+    (``external``). Returns ``(context, page, csp, external)``; close the context when done."""
+    phone = width < 800
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
+                                  device_scale_factor=2 if phone else 1, **options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    csp, external = [], []
+    host = urlparse(live_server.url).hostname
+    page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on("request", lambda request: external.append(request.url)
+            if urlparse(request.url).hostname not in (host, None) and not request.url.startswith("data:") else None)
+    return context, page, csp, external

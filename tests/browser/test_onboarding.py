@@ -4,7 +4,6 @@ PDF refused), fail a quiz then pass it — and asks a question on a step; their 
 accepts the document; the answer shows on the step and the completed track is celebrated. Nothing scrolls sideways, the controls are comfortable taps, no Content-Security-Policy
 violation, no request leaves the server; screenshots in artifacts/ (``onboarding-<page>-<width>.png``)."""
 
-from urllib.parse import urlparse
 
 import pytest
 
@@ -14,7 +13,7 @@ from library.page_services import content_page_save
 from notifications.models import Notification
 from portal.models import Membership
 from tests import factories
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, open_page, screenshot
 from tests.browser.test_mobile import check_layout
 from tests.onboarding.conftest import PDF
 from tests.portal.conftest import make_member
@@ -57,16 +56,7 @@ def build(width):
 def test_walk_a_track_ask_a_question_and_get_the_answer(browser, live_server, width, height, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     rep, member = build(width)
-    phone = width < 800
-    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    csp, external = [], []
-    page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
-    host = urlparse(live_server.url).hostname
-    page.on("request", lambda request: external.append(request.url)
-            if urlparse(request.url).hostname not in (host, None) and not request.url.startswith("data:") else None)
+    context, page, csp, external = open_page(browser, live_server, width, height)
     try:
         login(page, live_server, member.user)
         page.wait_for_url(f"{live_server.url}/portal/")

@@ -16,7 +16,7 @@ from partners.models import ContactPoint
 from portal.events import EventItem, portal_events_record
 from portal.models import Membership, PortalEvent, ProfileUpdate
 from tests import factories
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, open_page, screenshot
 from tests.browser.test_mobile import check_layout
 
 VIEWPORTS = [(390, 844), (1280, 800)]
@@ -58,15 +58,7 @@ def build(width):
 def test_partner_user_home_business_and_profile_update(browser, live_server, width, height):
     rep, partner, user = build(width)
     phone = width < 800
-    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    csp, external = [], []
-    page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
-    host = urlparse(live_server.url).hostname
-    page.on("request", lambda request: external.append(request.url)
-            if urlparse(request.url).hostname not in (host, None) and not request.url.startswith("data:") else None)
+    context, page, csp, external = open_page(browser, live_server, width, height)
     try:
         # Logging in lands a partner user on the portal home.
         login(page, live_server, user)

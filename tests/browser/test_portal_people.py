@@ -6,7 +6,6 @@ sideways, the controls are comfortable taps, no Content-Security-Policy violatio
 screenshots in artifacts/ (``portal-people-<page>-<width>.png``)."""
 
 import re
-from urllib.parse import urlparse
 
 import pytest
 from django.core import mail
@@ -15,7 +14,7 @@ from portal.models import Membership
 from portal.people_services import invitation_create
 from portal.people_tasks import send_invitation_email
 from tests import factories
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_page, screenshot
 from tests.browser.test_mobile import check_layout
 from tests.factories import PASSWORD
 from tests.portal.conftest import make_member
@@ -47,16 +46,7 @@ def build(width):
 def test_accept_an_invitation_log_in_and_see_colleagues(browser, live_server, width, height, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     partner, admin, token = build(width)
-    phone = width < 800
-    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    csp, external = [], []
-    page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
-    host = urlparse(live_server.url).hostname
-    page.on("request", lambda request: external.append(request.url)
-            if urlparse(request.url).hostname not in (host, None) and not request.url.startswith("data:") else None)
+    context, page, csp, external = open_page(browser, live_server, width, height)
     try:
         # The emailed link: the form greets them with the partner's name, their name filled in.
         page.goto(f"{live_server.url}/portal/join/{token}/")

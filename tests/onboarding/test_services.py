@@ -192,7 +192,7 @@ def test_a_user_cannot_walk_another_users_progress(track, acme_member, acme_admi
     ("agreement.pdf", b"<html><script>alert(1)</script></html>", "web page"),
     ("agreement.html", b"<html></html>", "not accepted"),
     ("agreement.svg", b"<svg/>", "not accepted"),
-    ("agreement", PDF, "not accepted"),
+    ("agreement", PDF, "has no file type in its name"),
     ("agreement.pdf", b"", "empty"),
 ])
 def test_upload_validation(name, content, message):
