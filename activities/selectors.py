@@ -4,6 +4,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, IntegerField, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
@@ -13,7 +14,7 @@ from django.utils import timezone
 from activities.models import Activity
 from activities.subjects import Subject
 from leads.models import Customer
-from partners.models import Partner
+from partners.models import Location, Partner
 from partners.selectors import COUNT_CAP, PAGE_LIST_LIMIT, capped
 from prm import pg
 
@@ -123,11 +124,16 @@ def activities_today(
     - ``scheduled``: planned calls and meetings from ``start`` (today's start) to ``until`` (the week ahead), by time;
     - ``reminders``: planned reminders due before ``reminders_until`` (today's end), overdue ones first.
 
-    Two queries, each with its count (capped at ``COUNT_CAP``) and the location (JOIN); ``is_past_due`` set. Only
-    ``TODAY_FIELDS`` are read; the partners' rows come from ``partners.selectors.partner_list_rows``."""
+    One query for a person's scope (``_today_scoped``: both sections, each with its exact count); with no scope (a
+    manager's whole team) two, each with its count capped at ``COUNT_CAP``. The location comes in the same query;
+    ``is_past_due`` is set. Only ``TODAY_FIELDS`` are read; the partners' rows come from
+    ``partners.selectors.partner_list_rows``."""
     planned = Activity.objects.filter(status=Activity.Status.PLANNED)
     everyone = not partners.query.has_filters() and customer_ids is None
     now = timezone.now()
+    if not everyone and customer_ids is not None:
+        return _today_scoped(partners=partners, customer_ids=customer_ids, start=start, until=until,
+                             reminders_until=reminders_until, limit=limit, now=now)
     sections = {}
     for name, conditions in (
         ("scheduled", {"mode": Activity.Mode.SCHEDULED, "start_at__gte": start, "start_at__lt": until}),
@@ -162,6 +168,61 @@ def activities_today(
             activity.is_past_due = activity.start_at < now
         count = rows[0].total if rows else 0
         sections[name] = ActivitySection(rows, min(count, COUNT_CAP), count > COUNT_CAP)
+    return sections
+
+
+# One person's Today (a rep, or a manager filtered to a rep): both sections in one statement. The partners' and the
+# customers' planned activities of either window are found once (a UNION of two indexed lookups), numbered and counted
+# per section by window functions, and the first ``limit`` of each read with their location. Raw SQL: the ORM would
+# compile the same UNION twice more per request (~7 ms of Python for the two sections it replaces).
+_TODAY_COLUMNS = ("id", "partner_id", "customer_id", "kind", "mode", "status", "subject", "start_at",
+                  "duration_minutes", "location_id", "place", "channel")
+_LOCATION_COLUMNS = ("id", "partner_id", "label", "address", "latitude", "longitude")
+_TODAY_SQL = """
+    WITH found AS (
+        SELECT a.id, a.mode, a.start_at FROM activities_activity a
+        WHERE a.status = 'planned' AND a.partner_id IN ({partners}) AND {window}
+        UNION
+        SELECT a.id, a.mode, a.start_at FROM activities_activity a
+        WHERE a.status = 'planned' AND a.customer_id = ANY(ARRAY({customers})) AND {window}
+    ), ranked AS (
+        SELECT id, mode, COUNT(*) OVER (PARTITION BY mode) AS total,
+               ROW_NUMBER() OVER (PARTITION BY mode ORDER BY start_at, id) AS n
+        FROM found
+    )
+    SELECT r.total, {activity}, {location}
+    FROM ranked r JOIN activities_activity a ON a.id = r.id LEFT JOIN partners_location l ON l.id = a.location_id
+    WHERE r.n <= %s ORDER BY a.start_at, a.id
+"""
+_TODAY_WINDOW = "((a.mode = 'scheduled' AND a.start_at >= %s AND a.start_at < %s) OR (a.mode = 'reminder' AND a.start_at < %s))"
+
+
+def _today_scoped(*, partners, customer_ids, start, until, reminders_until, limit, now) -> dict[str, ActivitySection]:
+    try:
+        partners_sql, partners_params = partners.values("pk").query.sql_with_params()
+        customers_sql, customers_params = customer_ids.query.sql_with_params()
+    except EmptyResultSet:  # nobody's partners or customers
+        return {"scheduled": ActivitySection([], 0), "reminders": ActivitySection([], 0)}
+    sql = _TODAY_SQL.format(  # noqa: S608 (Django's SQL for the scopes; values are parameters)
+        partners=partners_sql, customers=customers_sql, window=_TODAY_WINDOW,
+        activity=", ".join(f"a.{column}" for column in _TODAY_COLUMNS),
+        location=", ".join(f"l.{column}" for column in _LOCATION_COLUMNS),
+    )
+    window = [start, until, reminders_until]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*partners_params, *window, *customers_params, *window, limit])
+        rows = cursor.fetchall()
+    sections = {"scheduled": ActivitySection([], 0), "reminders": ActivitySection([], 0)}
+    width = len(_TODAY_COLUMNS)
+    for row in rows:
+        total, values, place = row[0], row[1 : 1 + width], row[1 + width :]
+        activity = Activity.from_db(connection.alias, _TODAY_COLUMNS, values)
+        location = Location.from_db(connection.alias, _LOCATION_COLUMNS, place) if place[0] is not None else None
+        Activity.location.field.set_cached_value(activity, location)
+        activity.is_past_due = activity.start_at < now
+        section = sections["scheduled" if activity.mode == Activity.Mode.SCHEDULED else "reminders"]
+        section.rows.append(activity)
+        section.count = total
     return sections
 
 

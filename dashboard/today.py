@@ -2,8 +2,8 @@
 
 Query budget (a rep; a manager adds one, the reps of the filter): 1. whether the user sees all partners (visibility),
 2. overdue and due-this-week partner ids with their capped counts, one statement (``partners.selectors.partners_due``),
-3.-4. scheduled calls/meetings and due reminders with their counts (``activities.selectors.activities_today``),
-5. the rows of every partner shown, with what their quick actions need (``partner_list_rows``), 6. how each of those
+3. scheduled calls/meetings and due reminders with their counts, one statement for a rep or a manager's ``?rep=``
+(two, each capped, for a manager's whole team) (``activities.selectors.activities_today``), 5. the rows of every partner shown, with what their quick actions need (``partner_list_rows``), 6. how each of those
 partners is usually reached (``channels_detected``), 7. "What to do next": the top insights across the scope
 (``insights.selectors.insights_for_today``), 8. "Customers to engage" — the customers due by the end of today, with
 their capped count — and the rows of those and of the customers of the calls, meetings and reminders shown, in one

@@ -189,14 +189,14 @@ def test_rep_query_count_is_fixed(rep_client, rep, django_assert_num_queries):
         make_insight(partner, score=partner.pk)
     # 1. session, 2. user, 3. whether the user sees all partners (visibility), 4. overdue partners (capped count +
     # ids, most overdue per tier) and due this week (capped count + ids), one statement, 5. this week's calls and
-    # meetings with location and capped count, 6. due reminders likewise, 7. every shown partner's row with tier,
-    # assignee, primary contacts, preferred contact and location, 8. their detected channels (one query for all),
-    # 9. the top insights with rule, partner and tier (insights.selectors.insights_for_today), 10. customers to engage
-    # (capped count, most overdue first) and every shown customer's row (those and the activities' customers) with
-    # segment, partner, assignee, primary contacts and location, in one statement
-    # (leads.customer_selectors.customers_to_engage), 11. the open tickets assigned to the rep with customer and
+    # meetings and the due reminders with location and each section's count, one statement, 6. every shown partner's
+    # row with tier, assignee, primary contacts, preferred contact and location, 7. their detected channels (one query
+    # for all), 8. the top insights with rule, partner and tier (insights.selectors.insights_for_today), 9. customers
+    # to engage (capped count, most overdue first) and every shown customer's row (those and the activities'
+    # customers) with segment, partner, assignee, primary contacts and location, in one statement
+    # (leads.customer_selectors.customers_to_engage), 10. the open tickets assigned to the rep with customer and
     # assignee (service.selectors.tickets_needing).
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = rep_client.get(TODAY)
     agenda = response.context["today"]
     assert len(agenda.insights) == 10
@@ -210,13 +210,15 @@ def test_rep_query_count_is_fixed(rep_client, rep, django_assert_num_queries):
 def test_manager_query_count_is_fixed(manager_client, rep, other_rep, django_assert_num_queries):
     make_busy_day(rep, 15)
     make_busy_day(other_rep, 15)
-    # 1. session, 2. user, 3. visibility, 4. the reps of the filter, 5.-8. as for a rep (overdue and due soon in one
-    # statement, meetings, reminders, partner rows), 9. detected channels, 10. the top insights, 11. customers to
-    # engage with the shown customers' rows, 12. the open tickets assigned to the manager (or to the rep of the filter).
+    # 1. session, 2. user, 3. visibility, 4. the reps of the filter, 5. overdue and due soon in one statement,
+    # 6. meetings, 7. reminders (everyone's: each its own capped statement), 8. partner rows, 9. detected channels,
+    # 10. the top insights, 11. customers to engage with the shown customers' rows, 12. the open tickets assigned to
+    # the manager.
     with django_assert_num_queries(12):
         response = manager_client.get(TODAY)
     assert len(response.context["today"].overdue.rows) == 20
-    with django_assert_num_queries(12):
+    # Filtered to one rep: the meetings and reminders of that rep's partners and customers in one statement.
+    with django_assert_num_queries(11):
         manager_client.get(TODAY, {"rep": "rep2"})
 
 
