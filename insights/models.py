@@ -136,7 +136,9 @@ class Insight(ChoiceDisplayMixin, models.Model):
         ordering = ["-score", "-id"]
         indexes = [
             models.Index(fields=["partner", "state", "-score"], name="insight_partner_state_idx"),
-            models.Index(fields=["state", "-score"], condition=Q(state="open"), name="insight_open_score_idx"),
+            # A manager's Today ranks every open insight by (score, id): the index has both, so the walk stops after
+            # a page (with score alone PostgreSQL sorted each score's ties in parallel workers: 9-35 ms).
+            models.Index(fields=["state", "-score", "-id"], condition=Q(state="open"), name="insight_open_score_idx"),
             models.Index(fields=["rule", "state"], name="insight_rule_state_idx"),
             models.Index(fields=["reacted_by"], condition=Q(reacted_by__isnull=False), name="insight_reacted_by_idx"),
         ]
