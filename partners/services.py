@@ -209,10 +209,12 @@ def partner_engagement_set(
     if partner.tier_id is not None:
         days = Tier.objects.values_list("engage_every_days", flat=True).get(pk=partner.tier_id)
         partner.engagement_due_at = (last_engaged_at or partner.created_at) + timedelta(days=days)
+    partner.updated_at = timezone.now()  # the API's sync order (api.pagination): a changed row moves to the end
     Partner.objects.filter(pk=partner.pk).update(
         last_engaged_at=partner.last_engaged_at,
         next_engagement_at=partner.next_engagement_at,
         engagement_due_at=partner.engagement_due_at,
+        updated_at=partner.updated_at,
     )
 
 
@@ -222,7 +224,7 @@ def partners_engagement_set_all(
     """Set-based: last/next engagement of many partners (all, or ``partner_ids``) from expressions evaluated per
     partner row (activities passes subqueries over its table), then their due dates. One UPDATE plus one per tier."""
     partners = Partner.objects.all() if partner_ids is None else Partner.objects.filter(pk__in=list(partner_ids))
-    partners.update(last_engaged_at=last_engaged_at, next_engagement_at=next_engagement_at)
+    partners.update(last_engaged_at=last_engaged_at, next_engagement_at=next_engagement_at, updated_at=timezone.now())
     partners_due_refresh(partner_ids=partner_ids)
 
 
@@ -231,9 +233,11 @@ def partners_due_refresh(*, partner_ids: Iterable[int] | None = None) -> None:
     partners = Partner.objects.all() if partner_ids is None else Partner.objects.filter(pk__in=list(partner_ids))
     for tier in Tier.objects.all():
         partners.filter(tier=tier).update(
-            engagement_due_at=Coalesce("last_engaged_at", "created_at") + timedelta(days=tier.engage_every_days)
+            engagement_due_at=Coalesce("last_engaged_at", "created_at") + timedelta(days=tier.engage_every_days),
+            updated_at=timezone.now(),
         )
-    partners.filter(tier__isnull=True).update(engagement_due_at=None)
+    partners.filter(tier__isnull=True, engagement_due_at__isnull=False).update(engagement_due_at=None,
+                                                                               updated_at=timezone.now())
 
 
 @transaction.atomic
@@ -245,7 +249,8 @@ def tier_save(*, tier: Tier) -> Tier:
     if previous is not None and previous != tier.engage_every_days:
         for_tier = Partner.objects.filter(tier=tier).values_list("pk", flat=True)
         Partner.objects.filter(pk__in=for_tier).update(
-            engagement_due_at=Coalesce("last_engaged_at", "created_at") + timedelta(days=tier.engage_every_days)
+            engagement_due_at=Coalesce("last_engaged_at", "created_at") + timedelta(days=tier.engage_every_days),
+            updated_at=timezone.now(),
         )
     return tier
 
@@ -348,4 +353,5 @@ def _record_rule_changes(now: datetime) -> None:
 
 def partners_hand_to_rules(*, partner_ids: Iterable[int]) -> int:
     """Let the inactivity rules decide the status of these partners from their next run. Returns how many."""
-    return Partner.objects.filter(pk__in=list(partner_ids)).update(status_set_by=Partner.StatusSetBy.RULE)
+    return Partner.objects.filter(pk__in=list(partner_ids)).update(status_set_by=Partner.StatusSetBy.RULE,
+                                                                   updated_at=timezone.now())

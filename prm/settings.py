@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served from our static files (no CDN)
     "partners",
     "notifications",
     "insights",
@@ -54,6 +57,7 @@ INSTALLED_APPS = [
     "portal",
     "library",
     "dashboard",
+    "api",
     "devtools",
 ]
 
@@ -252,6 +256,33 @@ if env_str("LIBRARY_S3_BUCKET"):
         "querystring_auth": True,
         "file_overwrite": False,
     }}
+
+# The integration API (/api/v1/, the api app; README "Integration API"): Django REST framework with api keys
+# (bearer tokens) or the browser session, scopes per resource group, errors as problem+json, cursor pagination.
+# API_RATE_LIMIT requests per key (or session user) per minute, counted in PostgreSQL so it holds across processes.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # logged-in users, with CSRF on writes
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PRM integration API",
+    "DESCRIPTION": "Partners and tiers, read with an API key (`Authorization: Bearer prm_…`) or the browser session.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # Partner portal invitations (portal.people_services): a link is good for this many days, once.
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)

@@ -27,6 +27,8 @@ urlpatterns = [
     path("library/", include("library.staff_urls")),  # library_staff:… resources managed by staff
     path("onboarding/", include("library.onboarding_staff_urls")),  # onboarding_staff:… tracks, pages, reports
     path("portal/", include("portal.urls")),  # the partner users' own site (portal.middleware keeps them there)
+    path("settings/api-keys/", include("api.key_urls")),  # api_keys, api_key_revoke (issue 16)
+    path("api/v1/", include("api.urls")),  # api:… the integration API, its schema and docs (issue 16)
     path("admin/", admin.site.urls),
     path("dev/", include("devtools.urls")),  # the development mailbox: 404 unless DEBUG is on
     path("healthz", healthz, name="healthz"),
