@@ -35,7 +35,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError, Q, QuerySet, TextField, Value
 from django.urls import reverse
@@ -49,6 +48,7 @@ from notifications.services import NotificationItem, notifications_create
 from notifications.tasks import send_pending_emails
 from partners.models import Partner, Tier
 from portal.models import Membership, PortalEvent
+from prm.http import clean_web_address
 from prm.tasks import enqueue_on_commit
 
 User = AbstractBaseUser
@@ -61,7 +61,6 @@ CATEGORY_NAME_MAX = Category._meta.get_field("name").max_length
 TAG_NAME_MAX = Tag._meta.get_field("name").max_length
 MAX_CHOSEN_PARTNERS = 1_000
 MAX_TAGS = 30
-_url_validator = URLValidator(schemes=["http", "https"])
 
 
 def _squeeze(text: str) -> str:
@@ -179,18 +178,7 @@ def search_document(*, title: str, description: str, body: str):
 
 
 def resource_clean_url(url: str, *, required: bool) -> str:
-    url = (url or "").strip()
-    if not url:
-        if required:
-            raise ValidationError({"url": "Enter the web address (https://…)."})
-        return ""
-    if len(url) > URL_MAX:
-        raise ValidationError({"url": f"Keep the address to {URL_MAX} characters (it has {len(url)})."})
-    try:
-        _url_validator(url)
-    except ValidationError:
-        raise ValidationError({"url": "Enter a web address starting with https:// (or http://)."}) from None
-    return url
+    return clean_web_address(url, field="url", max_length=URL_MAX, required=required)
 
 
 @dataclass(frozen=True)

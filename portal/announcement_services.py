@@ -27,7 +27,6 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +38,7 @@ from partners.models import Partner, Tier
 from partners.selectors import user_sees_all_partners
 from portal.message_selectors import announcement_audience, announcements_for
 from portal.models import Announcement, AnnouncementRead, Membership, PortalEvent
+from prm.http import clean_web_address
 from prm.tasks import enqueue_on_commit
 
 User = AbstractBaseUser
@@ -46,21 +46,11 @@ TITLE_MAX = Announcement._meta.get_field("title").max_length
 LINK_MAX = Announcement._meta.get_field("link").max_length
 BODY_MAX = 10_000
 MAX_CHOSEN_PARTNERS = 1_000
-_link_validator = URLValidator(schemes=["http", "https"])
 
 
 def announcement_clean_link(link: str) -> str:
     """``link`` stripped, "" or an http(s) URL of at most 200 characters; ValidationError naming ``link`` else."""
-    link = (link or "").strip()
-    if not link:
-        return ""
-    if len(link) > LINK_MAX:
-        raise ValidationError({"link": f"Keep the link to {LINK_MAX} characters (it has {len(link)})."})
-    try:
-        _link_validator(link)
-    except ValidationError:
-        raise ValidationError({"link": "Enter a web address starting with https:// (or http://)."}) from None
-    return link
+    return clean_web_address(link, field="link", max_length=LINK_MAX)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Small request helpers shared by the apps' views."""
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -12,3 +14,24 @@ def next_path(request) -> str:
     ):
         return target
     return ""
+
+
+_web_address = URLValidator(schemes=["http", "https"])
+
+
+def clean_web_address(value: str, *, field: str, max_length: int, required: bool = False) -> str:
+    """A link a user typed, for a page to show as a link: stripped, "" when empty (a ValidationError on ``field``
+    when ``required``), else an http(s) URL of at most ``max_length`` characters — never ``javascript:`` or
+    ``data:``. ValidationError on ``field`` saying what is wrong."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ValidationError({field: "Enter the web address (https://…)."})
+        return ""
+    if len(value) > max_length:
+        raise ValidationError({field: f"Keep the address to {max_length} characters (it has {len(value)})."})
+    try:
+        _web_address(value)
+    except ValidationError:
+        raise ValidationError({field: "Enter a web address starting with https:// (or http://)."}) from None
+    return value
