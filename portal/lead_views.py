@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
@@ -66,46 +67,41 @@ def lead_accept(request, pk):
 
 @login_required
 def lead_decline(request, pk):
-    member = portal_member(request)
-    share = shared_lead_get_for_member(member, pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    form = DeclineForm(request.POST)
-    if form.is_valid():
-        try:
-            share_services.shared_lead_decline(share=share, member=member, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                _add_errors(form, error)
-            else:
-                messages.error(request, " ".join(error.messages))
-                return redirect("portal:lead_detail", pk=share.pk)
-        else:
-            messages.success(request, "Lead declined: it went back to the vendor.")
-            return redirect("portal:leads")
-    return _detail(request, member, share, decline_form=form, status=400)
+    return _respond(request, pk, form_class=DeclineForm, form_name="decline_form",
+                    act=lambda share, member, data: share_services.shared_lead_decline(
+                        share=share, member=member, reason=data["reason"]),
+                    done="Lead declined: it went back to the vendor.", then=lambda share: reverse("portal:leads"))
 
 
 @login_required
 def lead_follow_up(request, pk):
+    return _respond(request, pk, form_class=FollowUpForm, form_name="follow_up_form",
+                    act=lambda share, member, data: share_services.shared_lead_follow_up(
+                        share=share, member=member, note=data["note"]),
+                    done="Follow-up recorded. Thank you!",
+                    then=lambda share: reverse("portal:lead_detail", args=[share.pk]))
+
+
+def _respond(request, pk, *, form_class, form_name: str, act, done: str, then):
+    """A partner's answer to a shared lead (a POSTed form → the service): the service's field errors go back on the
+    form (400), a refusal of the whole step is a message on the lead's page, a success goes to ``then(share)``."""
     member = portal_member(request)
     share = shared_lead_get_for_member(member, pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = FollowUpForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            share_services.shared_lead_follow_up(share=share, member=member, note=form.cleaned_data["note"])
+            act(share, member, form.cleaned_data)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                _add_errors(form, error)
-            else:
+            if not hasattr(error, "error_dict"):
                 messages.error(request, " ".join(error.messages))
                 return redirect("portal:lead_detail", pk=share.pk)
+            _add_errors(form, error)
         else:
-            messages.success(request, "Follow-up recorded. Thank you!")
-            return redirect("portal:lead_detail", pk=share.pk)
-    return _detail(request, member, share, follow_up_form=form, status=400)
+            messages.success(request, done)
+            return redirect(then(share))
+    return _detail(request, member, share, status=400, **{form_name: form})
 
 
 def _detail(request, member, share, *, decline_form=None, follow_up_form=None, status=200):
