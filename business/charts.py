@@ -36,7 +36,7 @@ def trend_figure(
             "font": {"size": 12},
             "xaxis": {"type": "category", "tickfont": {"size": 11}, "automargin": True},
             "yaxis": {"rangemode": "tozero", "title": {"text": unit}, "tickformat": "~s", "tickfont": {"size": 11},
-                      "automargin": True},
+                      "automargin": True, **whole_ticks(generated, targets)},
             "legend": {"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"},
             "margin": {"l": 40, "r": 8, "t": 36, "b": 8},
             "height": 320,
@@ -108,6 +108,15 @@ def conversion_rates(generated: list[Decimal | None], converted: list[Decimal | 
     return rates
 
 
+def whole_ticks(*series: list) -> dict:
+    """Axis options for small whole numbers (a partner's few leads a month): ticks at 0, 1, 2, … — left to Plotly, a
+    range of 0–3 gets ticks every 0.5, shown as "500m" (half a lead, in SI notation). Nothing for other values."""
+    values = [v for values in series for v in values if v is not None]
+    if values and all(v == int(v) for v in values) and max(values) <= 10:
+        return {"dtick": 1}
+    return {}
+
+
 def leads_trend_figure(*, labels: list[str], generated: list[Decimal | None], converted: list[Decimal | None]) -> dict:
     """Leads generated and converted (grouped bars, left axis) and the conversion rate (a line, right axis in %) over
     ``labels`` (oldest first)."""
@@ -130,7 +139,7 @@ def leads_trend_figure(*, labels: list[str], generated: list[Decimal | None], co
             "barmode": "group",
             "xaxis": {"type": "category", "tickfont": {"size": 11}, "automargin": True},
             "yaxis": {"rangemode": "tozero", "title": {"text": "leads"}, "tickformat": "~s", "tickfont": {"size": 11},
-                      "automargin": True},
+                      "automargin": True, **whole_ticks(generated, converted)},
             "yaxis2": {"overlaying": "y", "side": "right", "rangemode": "tozero", "ticksuffix": "%", "showgrid": False,
                        "tickmode": "auto", "nticks": 5, "tickformat": "~r", "tickfont": {"size": 11},
                        "automargin": True},

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from business import periods
-from business.charts import conversion_rates, partner_leads_trend
+from business.charts import conversion_rates, leads_trend_figure, partner_leads_trend, whole_ticks
 from business.models import Achievement, Parameter
 from business.selectors import parameters_active
 from tests import factories
@@ -72,6 +72,17 @@ def test_conversion_rates():
     assert conversion_rates([Decimal(3), Decimal(0), None, Decimal(4)], [Decimal(1), Decimal(2), Decimal(1), None]) == [
         Decimal("33.3"), None, None, None]
     assert conversion_rates([Decimal(2)], [Decimal(3)]) == [Decimal("150.0")]  # converted leads of earlier periods
+
+
+def test_a_few_leads_get_whole_number_ticks_not_half_leads():
+    """Plotly would tick a 0–3 axis every 0.5, shown as "500m" in SI notation: small counts tick at whole numbers."""
+    d = Decimal
+    assert whole_ticks([d(1), None, d(3)], [d(0)]) == {"dtick": 1}
+    assert whole_ticks([d(12), d(3)]) == {}  # larger: Plotly's own ticks
+    assert whole_ticks([d("2.5")]) == {}  # not whole numbers (revenue)
+    assert whole_ticks([None]) == {}
+    figure = leads_trend_figure(labels=["2026-10", "2026-11"], generated=[d(1), d(3)], converted=[d(0), d(2)])
+    assert figure["layout"]["yaxis"]["dtick"] == 1
 
 
 def test_the_partner_page_shows_the_chart_and_the_new_lead_action(rep_client, rep):
