@@ -1,7 +1,9 @@
-"""API keys and their per-minute request counters. Written only by api.services."""
+"""API keys, their per-minute request counters and the stored answers of idempotent writes. Written only by
+api.services (and api.ratelimit for the counters)."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 # Resource groups a key's scopes name, as "<group>:read" / "<group>:write".
@@ -45,3 +47,25 @@ class RateWindow(models.Model):
 
     def __str__(self):
         return f"{self.bucket} {self.window_start:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write sent with an ``Idempotency-Key``, kept 24 h (settings.IDEMPOTENCY_HOURS) and
+    replayed for a retry of the same request. Claimed by an INSERT in the write's own transaction (api.services), so a
+    concurrent retry waits for the first to commit and then replays it; a write that fails with a 5xx rolls the claim
+    back with it."""
+
+    bucket = models.CharField(max_length=40)  # "key:<id>" or "user:<id>", as api.ratelimit
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)  # SHA-256 of method, path and body
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "key"], name="api_idempotency_unique")]
+        indexes = [models.Index(fields=["created_at"], name="api_idempotency_created_idx")]
+
+    def __str__(self):
+        return f"{self.bucket} {self.key}"

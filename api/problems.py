@@ -1,8 +1,10 @@
 """Errors as problem+json (RFC 9457): ``{"type", "title", "status", "detail", "errors": [{"field", "message"}]}`` with
 ``Content-Type: application/problem+json``. Validation errors are flattened to field paths (``a.b[2].c``); Django's
-Http404 and PermissionDenied become 404 and 403 as in DRF; anything else is left to Django (a 500, never expected)."""
+Http404 and PermissionDenied become 404 and 403 as in DRF, a service's ValidationError a 400 naming its fields;
+anything else is left to Django (a 500, never expected)."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -18,7 +20,12 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request too large",
     415: "Unsupported media type",
+    422: "Unprocessable request",
+    428: "Precondition required",
     429: "Too many requests",
 }
 
@@ -29,7 +36,7 @@ def field_errors(detail, path: str = "") -> list[dict]:
         out = []
         for key, value in detail.items():
             name = str(key)
-            if name == "non_field_errors":
+            if name in ("non_field_errors", "__all__"):
                 sub = path
             elif name.isdigit() and path:
                 sub = f"{path}[{name}]"
@@ -67,6 +74,8 @@ def problem(status_code: int, *, detail: str, code: str, errors: list[dict] | No
 def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoValidationError):  # a service's full_clean / checks: the same 400 with field paths
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages})
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):

@@ -1,4 +1,4 @@
-"""Writes of API keys (the only writer of api.ApiKey).
+"""Writes of API keys (the only writer of api.ApiKey) and of the stored answers of idempotent writes.
 
 A secret is ``prm_<prefix>_<random>``: 8 random url-safe characters of prefix (unique, the lookup), 32 random bytes
 after it. Only its SHA-256 is stored; the secret is returned once, by ``key_create``.
@@ -8,13 +8,14 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from api.models import SCOPES, ApiKey
+from api.models import SCOPES, ApiKey, IdempotencyRecord
 
 SECRET_PREFIX = "prm_"  # noqa: S105 (the secrets' fixed start, not a secret)
 PREFIX_LENGTH = 8
@@ -86,3 +87,50 @@ def key_touch(*, key: ApiKey, now: datetime | None = None) -> bool:
     if changed:
         key.last_used_at = now
     return bool(changed)
+
+
+# Idempotent writes (api.writes.api_write). Both calls run inside the write's own transaction.
+
+def idempotency_claim(*, bucket: str, key: str, request_hash: str, now: datetime | None = None) -> IdempotencyRecord | None:
+    """Claim ``key`` for this request: the new (empty) record, or None when an unexpired record already holds it (the
+    caller then reads it with ``idempotency_get``). One statement. A record older than settings.IDEMPOTENCY_HOURS is
+    taken over in place. While another transaction holds an uncommitted claim on the same key, this waits for it (the
+    unique index), which is what makes two concurrent retries write once."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.IDEMPOTENCY_HOURS)
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (bucket, key, request_hash, created_at, response_headers)
+                VALUES (%s, %s, %s, %s, '{{}}')
+                ON CONFLICT (bucket, key) DO UPDATE
+                    SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at,
+                        status_code = NULL, response_body = NULL, response_headers = '{{}}'
+                    WHERE {table}.created_at < %s
+                RETURNING id""",  # noqa: S608 (the model's table)
+            [bucket, key, request_hash, now, cutoff],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return IdempotencyRecord(pk=row[0], bucket=bucket, key=key, request_hash=request_hash, created_at=now)
+
+
+def idempotency_get(*, bucket: str, key: str) -> IdempotencyRecord:
+    return IdempotencyRecord.objects.get(bucket=bucket, key=key)
+
+
+def idempotency_store(*, record: IdempotencyRecord, status_code: int, body, headers: dict[str, str]) -> None:
+    """Keep the answer to replay (one UPDATE)."""
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=status_code, response_body=body, response_headers=headers
+    )
+
+
+def idempotency_purge(*, now: datetime | None = None) -> int:
+    """Delete records past their 24 h (one DELETE on the created_at index); the nightly task."""
+    now = now or timezone.now()
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=now - timedelta(hours=settings.IDEMPOTENCY_HOURS)
+    ).delete()
+    return deleted

@@ -28,6 +28,11 @@ app.conf.beat_schedule = {
         "task": "business.tasks.tag_inactive_partners",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Stored answers of idempotent API writes (issue 16) past their 24 h: one DELETE on the created_at index.
+    "purge-idempotency-records-hourly": {
+        "task": "api.tasks.purge_idempotency_records",
+        "schedule": crontab(minute=40),
+    },
     "delete-expired-upload-previews-hourly": {
         "task": "business.tasks.delete_stale_uploads",
         "schedule": crontab(minute=30),

@@ -261,6 +261,8 @@ if env_str("LIBRARY_S3_BUCKET"):
 # (bearer tokens) or the browser session, scopes per resource group, errors as problem+json, cursor pagination.
 # API_RATE_LIMIT requests per key (or session user) per minute, counted in PostgreSQL so it holds across processes.
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
+# How long the first answer to a write sent with an Idempotency-Key is kept and replayed (api.writes).
+IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", 24)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.ApiKeyAuthentication",
