@@ -5,6 +5,7 @@ after it. Only its SHA-256 is stored; the secret is returned once, by ``key_crea
 """
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -75,6 +76,11 @@ def key_revoke(*, key: ApiKey, by: AbstractBaseUser) -> ApiKey:
     return key
 
 
+def keys_revoke_for_user(*, user: AbstractBaseUser, now: datetime | None = None) -> int:
+    """Revoke every live key of ``user`` in one UPDATE (the user was deactivated: accounts.services). Returns how many."""
+    return ApiKey.objects.filter(owner_id=user.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+
+
 def key_touch(*, key: ApiKey, now: datetime | None = None) -> bool:
     """Record that ``key`` was used: at most once a minute, by a conditional UPDATE (no query when it was recorded
     less than a minute ago, as far as this request knows). True if this call wrote."""
@@ -120,10 +126,25 @@ def idempotency_get(*, bucket: str, key: str) -> IdempotencyRecord:
     return IdempotencyRecord.objects.get(bucket=bucket, key=key)
 
 
+def _storable(value):
+    """``value`` with the characters PostgreSQL's jsonb refuses (NUL, lone surrogates) replaced by U+FFFD: an error
+    answer may echo the request's own text."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_storable(str(key)): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def idempotency_store(*, record: IdempotencyRecord, status_code: int, body, headers: dict[str, str]) -> None:
     """Keep the answer to replay (one UPDATE)."""
     IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status_code=status_code, response_body=body, response_headers=headers
+        status_code=status_code, response_body=_storable(body), response_headers=headers
     )
 
 

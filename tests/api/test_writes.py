@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from api.models import IdempotencyRecord
-from api.services import idempotency_purge
+from api.services import idempotency_claim, idempotency_purge, idempotency_store
 from partners.models import Partner
 from tests import factories
 
@@ -73,6 +73,15 @@ def test_a_validation_error_is_stored_and_replayed_and_writes_nothing(client, wr
     assert again.status_code == 400 and again.json() == first.json()
     assert again["Content-Type"] == "application/problem+json"
     assert not Partner.objects.filter(code="A1").exists()
+
+
+def test_an_answer_echoing_a_nul_or_a_lone_surrogate_can_be_stored(manager):
+    """jsonb refuses U+0000 and lone surrogates; an error answer may echo them from the request."""
+    record = idempotency_claim(bucket=f"user:{manager.pk}", key="k-nul", request_hash="0" * 64)
+    idempotency_store(record=record, status_code=400, headers={},
+                      body={"errors": [{"field": "x\u0000", "message": '"\u0000\ud800" is not a valid choice.'}]})
+    stored = IdempotencyRecord.objects.get(pk=record.pk).response_body
+    assert stored == {"errors": [{"field": "x\ufffd", "message": '"\ufffd\ufffd" is not a valid choice.'}]}
 
 
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "naïve"])
