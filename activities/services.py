@@ -23,11 +23,23 @@ from activities.notify import activities_notify_due, activities_send_digests  # 
 from leads.customer_services import customer_engagement_set, customer_lock, customers_engagement_set_all
 from leads.models import Customer, CustomerLocation, Lead
 from leads.services import lead_touch
+from outbox.services import event_emit
 from partners.models import Location, Partner
 from partners.services import partner_engagement_set, partner_lock, partners_engagement_set_all
 
 SCHEDULABLE_KINDS = (Activity.Kind.CALL, Activity.Kind.MEETING)
 User = AbstractBaseUser
+
+# An activity as webhook receivers see it (ids, kind, state, times; not the free-text outcome).
+_PAYLOAD_FIELDS = ("id", "partner_id", "customer_id", "lead_id", "kind", "mode", "status", "subject", "start_at",
+                   "duration_minutes", "owner_id", "completed_at", "channel")
+
+
+def _emit(topic: str, activity: Activity) -> Activity:
+    """activity.scheduled / activity.done, in the caller's transaction (outbox, issue 16)."""
+    event_emit(topic=topic, subject_type="activity", subject_id=activity.pk,
+               payload={name: getattr(activity, name) for name in _PAYLOAD_FIELDS})
+    return activity
 
 
 def partner_engagement_refresh(partner: Partner) -> None:
@@ -131,7 +143,7 @@ def activity_schedule(
         subject=subject,
         owner=by,
     )
-    return _save_and_refresh(activity)
+    return _emit("activity.scheduled", _save_and_refresh(activity))
 
 
 @transaction.atomic
@@ -157,7 +169,7 @@ def activity_remind(
         subject=subject,
         owner=by,
     )
-    return _save_and_refresh(activity)
+    return _emit("activity.scheduled", _save_and_refresh(activity))
 
 
 @transaction.atomic
@@ -199,7 +211,7 @@ def activity_log(
         completed_at=now,
         channel=channel,
     )
-    return _save_and_refresh(activity)
+    return _emit("activity.done", _save_and_refresh(activity))
 
 
 @transaction.atomic
@@ -214,7 +226,7 @@ def activity_complete(*, activity: Activity, by: User | None, outcome: str = "")
     activity.completed_at = now
     if activity.start_at > now:
         activity.start_at = now
-    return _save_and_refresh(activity, bump_sequence=True)
+    return _emit("activity.done", _save_and_refresh(activity, bump_sequence=True))
 
 
 @transaction.atomic

@@ -1,10 +1,12 @@
-"""Cursor pagination by (updated_at, id), for syncs.
+"""Cursor pagination by (updated_at, id), for syncs — or by another (timestamp, id) pair: ``column`` (the deletions
+list pages its tombstones by (deleted_at, id)).
 
 The cursor is the last row's (updated_at, id), signed (django.core.signing) so it is opaque and cannot be forged
 into anything but a position. The next page is ``WHERE (updated_at, id) > cursor ORDER BY updated_at, id``: a row
 changed while a client pages gets a new updated_at and moves to the end, so it is read (again, in its new state)
 before the sync ends, and no unchanged row is ever missed or repeated. A page asks for ``limit + 1`` rows to know
-whether there is a next one (no COUNT).
+whether there is a next one (no COUNT). A cursor is signed for its column, so one list's cursor is refused by a list
+ordered by another column.
 """
 
 from dataclasses import dataclass
@@ -24,13 +26,17 @@ class BadCursor(ValueError):
     pass
 
 
-def cursor_encode(updated_at: datetime, pk: int) -> str:
-    return signing.dumps([updated_at.isoformat(), pk], salt=_SALT, compress=True)
+def _salt(column: str) -> str:
+    return _SALT if column == "updated_at" else f"{_SALT}.{column}"
 
 
-def cursor_decode(cursor: str) -> tuple[datetime, int]:
+def cursor_encode(updated_at: datetime, pk: int, *, column: str = "updated_at") -> str:
+    return signing.dumps([updated_at.isoformat(), pk], salt=_salt(column), compress=True)
+
+
+def cursor_decode(cursor: str, *, column: str = "updated_at") -> tuple[datetime, int]:
     try:
-        stamp, pk = signing.loads(cursor, salt=_SALT)
+        stamp, pk = signing.loads(cursor, salt=_salt(column))
         when = parse_datetime(stamp)
     except (signing.BadSignature, ValueError, TypeError) as error:
         raise BadCursor("Not a cursor of this API (use next_cursor as given).") from error
@@ -45,16 +51,18 @@ class CursorPage:
     next_cursor: str | None
 
 
-def cursor_page(queryset: QuerySet, *, cursor: str | None, limit: int) -> CursorPage:
-    """One page of ``queryset`` after ``cursor``, in (updated_at, id) order. One query (plus the queryset's
-    prefetches). The table's columns are named through the queryset's own table."""
+def cursor_page(queryset: QuerySet, *, cursor: str | None, limit: int, column: str = "updated_at") -> CursorPage:
+    """One page of ``queryset`` after ``cursor``, in (``column``, id) order (``column``: a timestamp field of the
+    model). One query (plus the queryset's prefetches). The table's columns are named through the queryset's own
+    table and the model's field."""
     table = queryset.model._meta.db_table
+    name = queryset.model._meta.get_field(column).column  # a field of the model, never request text
     if cursor:
-        when, pk = cursor_decode(cursor)
-        after = RawSQL(f'("{table}"."updated_at", "{table}"."id") > (%s, %s)', [when, pk],  # noqa: S611 (our table)
+        when, pk = cursor_decode(cursor, column=column)
+        after = RawSQL(f'("{table}"."{name}", "{table}"."id") > (%s, %s)', [when, pk],  # noqa: S611 (our table)
                        output_field=BooleanField())
         queryset = queryset.filter(after)
-    rows = list(queryset.order_by("updated_at", "id")[: limit + 1])
+    rows = list(queryset.order_by(column, "id")[: limit + 1])
     has_next, rows = len(rows) > limit, rows[:limit]
-    next_cursor = cursor_encode(rows[-1].updated_at, rows[-1].pk) if has_next else None
+    next_cursor = cursor_encode(getattr(rows[-1], column), rows[-1].pk, column=column) if has_next else None
     return CursorPage(rows, next_cursor)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from business import periods
 from business.models import Achievement, InactivityRule, Target
+from outbox.services import tombstones_record
 from partners.models import Partner, Tier
 from partners.services import StatusRule, TaggingResult, partner_save, partners_apply_status_rules
 
@@ -42,7 +43,8 @@ def partner_targets_set(
 ) -> list[TargetKey]:
     """Set a partner's targets: ``values`` maps ``(parameter_id, period_start)`` to a Decimal, or None to delete.
 
-    Three queries at most besides the read of the existing rows; returns the keys that changed.
+    Four queries at most besides the read of the existing rows; returns the keys that changed. A deleted target
+    leaves a tombstone (GET /api/v1/deletions/?type=target), in the same transaction.
     """
     for key, value in values.items():
         if value is not None and value < 0:
@@ -73,6 +75,7 @@ def partner_targets_set(
         Target.objects.bulk_update(update, ["value", "set_by", "upload_batch", "updated_at"])
     if delete:
         Target.objects.filter(pk__in=delete).delete()
+        tombstones_record(subject_type="target", subject_ids=delete)
     return sorted([(t.parameter_id, t.period_start) for t in create + update]
                   + [k for k, t in existing.items() if t.pk in delete])
 

@@ -20,6 +20,10 @@ Each ``bench_*`` function measures one area and returns ``Row``s; ``render_table
 - ``portal``: the partner portal's home, the registration lists (partner and staff) and the conflict check on submit
   against 500k registrations, 1M leads and 300k customers (``devtools/bench_portal.py``; needs the portal's demo data:
   ``seed_demo --portal-only`` on a seeded database).
+- ``api``: the /api/v1/ lists (a page of 100, first and deep, manager and rep) and the bulk upsert of 100,000
+  achievements in one request vs the CSV import of the same rows (``devtools/bench_api.py``).
+- ``webhooks``: 10,000 outbox events fanned out and drained by one worker into a local receiver that verifies every
+  signature (``devtools/bench_webhooks.py``).
 
 The large dataset is built with ``devtools.demo`` (seed_demo's functions) when the database has no partners; an existing
 dataset is reused. Everything the benchmark writes is rolled back or deleted again.
@@ -58,14 +62,18 @@ from business import metrics, periods
 from business.services import partners_tag_inactive
 from dashboard.views import PAGE_SIZE
 from devtools import (
+    bench_api,
+    bench_crmsync,
     bench_insights,
     bench_library,
     bench_notify,
     bench_onboarding,
     bench_portal,
+    bench_pricing,
     bench_service,
     bench_team,
     bench_today,
+    bench_webhooks,
     demo,
     demo_portal,
 )
@@ -78,7 +86,7 @@ from partners.roles import MANAGER, SALES_REP
 from partners.selectors import COUNT_CAP, count_and_ids, partner_list_filter, user_sees_all_partners
 
 SECTIONS = ("list", "detail", "metrics", "tagging", "import", "load", "notify", "today", "insights", "team", "crm",
-            "portal", "library", "onboarding")
+            "portal", "library", "onboarding", "api", "pricing", "crmsync", "webhooks")
 BASE_DIR = Path(settings.BASE_DIR)
 MANAGE = str(BASE_DIR / "manage.py")
 
@@ -937,6 +945,14 @@ def run_benchmarks(*, only, repeat, duration=15, concurrency=8, progress=_noop):
         rows += [Row(**fields) for fields in bench_portal.bench_portal(repeat=repeat, progress=progress)]
     if "library" in only:  # devtools/bench_library.py: library page and searches, 5,000 resources (issue 15)
         rows += [Row(**fields) for fields in bench_library.bench_library(repeat=repeat, progress=progress)]
+    if "api" in only:  # devtools/bench_api.py: /api/v1/ list pages and the 100k-row bulk upsert (issue 16)
+        rows += [Row(**fields) for fields in bench_api.bench_api(repeat=repeat, progress=progress)]
+    if "pricing" in only:  # devtools/bench_pricing.py: price resolution, 5,000 products, ~30 books (issue 17)
+        rows += [Row(**fields) for fields in bench_pricing.bench_pricing(repeat=repeat, progress=progress)]
+    if "crmsync" in only:  # devtools/bench_crmsync.py: CRM sync initial + incremental pull, local Salesforce (issue 17)
+        rows += [Row(**fields) for fields in bench_crmsync.bench_crmsync(repeat=repeat, progress=progress)]
+    if "webhooks" in only:  # devtools/bench_webhooks.py: 10,000 events fanned out and drained into a local receiver
+        rows += [Row(**fields) for fields in bench_webhooks.bench_webhooks(repeat=repeat, progress=progress)]
     if "onboarding" in only:  # devtools/bench_onboarding.py: the progress report over ~2M walks (issue 15)
         bench_onboarding.onboarding_bench_seed(progress=progress)  # once: it keeps what it seeded
         rows += [Row(**fields) for fields in bench_onboarding.bench_onboarding(repeat=repeat, progress=progress)]

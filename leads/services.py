@@ -13,11 +13,21 @@ from django.utils import timezone
 
 from leads.customer_services import customer_create_from_lead
 from leads.models import Customer, Lead, LeadStageChange
+from outbox.services import event_emit
 from partners.models import Partner
 
 User = AbstractBaseUser
 # Fields of a lead a person may edit (stage and the closing fields have their own services).
 EDITABLE_FIELDS = ("name", "company", "email", "phone", "partner", "assigned_to", "expected_value")
+# A lead as webhook receivers see it (ids, names, stage, values, dates; not the person's email or phone).
+_PAYLOAD_FIELDS = ("id", "name", "company", "partner_id", "assigned_to_id", "stage", "expected_value", "value",
+                   "created_at", "converted_at", "lost_at", "lost_reason")
+
+
+def _emit(topic: str, lead: Lead, **extra: object) -> None:
+    """lead.created / lead.stage_changed / lead.converted, in the caller's transaction (outbox, issue 16)."""
+    event_emit(topic=topic, subject_type="lead", subject_id=lead.pk,
+               payload={**{name: getattr(lead, name) for name in _PAYLOAD_FIELDS}, **extra})
 
 
 @transaction.atomic
@@ -48,6 +58,7 @@ def lead_create(
     lead.full_clean()
     lead.save()
     LeadStageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, changed_at=lead.created_at)
+    _emit("lead.created", lead)
     return lead
 
 
@@ -75,7 +86,10 @@ def lead_move(*, lead: Lead, to_stage: str, by: User | None) -> Lead:
     lead = _claim_open(lead, doing="moved")
     if lead.stage == to_stage:
         raise ValidationError({"stage": f"The lead is already {lead.get_stage_display().lower()}."})
-    return _move(lead, to_stage, by, timezone.now())
+    from_stage = lead.stage
+    _move(lead, to_stage, by, timezone.now())
+    _emit("lead.stage_changed", lead, from_stage=from_stage)
+    return lead
 
 
 @transaction.atomic
@@ -93,8 +107,11 @@ def lead_convert(
     when = when or timezone.now()
     lead.value = value if value is not None else lead.expected_value
     lead.converted_at = when
+    from_stage = lead.stage
     _move(lead, Lead.Stage.WON, by, when, extra_fields=["value", "converted_at"])
-    return customer_create_from_lead(lead=lead, when=when)  # leads.customer_services owns Customer's writes
+    customer = customer_create_from_lead(lead=lead, when=when)  # leads.customer_services owns Customer's writes
+    _emit("lead.converted", lead, from_stage=from_stage, customer_id=customer.pk)
+    return customer
 
 
 LOST_REASON_MAX = Lead._meta.get_field("lost_reason").max_length
@@ -112,7 +129,10 @@ def lead_lose(*, lead: Lead, by: User | None, reason: str, when: datetime | None
     when = when or timezone.now()
     lead.lost_at = when
     lead.lost_reason = reason
-    return _move(lead, Lead.Stage.LOST, by, when, extra_fields=["lost_at", "lost_reason"])
+    from_stage = lead.stage
+    _move(lead, Lead.Stage.LOST, by, when, extra_fields=["lost_at", "lost_reason"])
+    _emit("lead.stage_changed", lead, from_stage=from_stage)
+    return lead
 
 
 def _booked_value(value: Decimal) -> Decimal:

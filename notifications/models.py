@@ -40,6 +40,10 @@ class Notification(ChoiceDisplayMixin, models.Model):
         ONBOARDING_REVIEW = "onboarding_review", "Onboarding document reviewed"
         ONBOARDING_REMINDER = "onboarding_reminder", "Onboarding reminder"
         ONBOARDING_DONE = "onboarding_done", "Onboarding track completed"
+        # Webhooks (webhooks.services): an endpoint switched off after failing for days
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
+        # CRM sync (integrations.services): the CRM refused the connection's credentials (401/403)
+        CRM_SYNC_FAILING = "crm_sync_failing", "CRM sync failing"
 
     class Email(models.TextChoices):
         NONE = "none", "Not emailed"

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, Expression, OuterRef, Q
-from django.db.models.functions import Coalesce, Left
+from django.db.models import Case, Exists, Expression, F, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce, JSONObject, Left
 from django.utils import timezone
 
+from outbox.services import EventSpec, event_emit, events_emit, events_emit_select
 from partners import search
 from partners.models import CodeChange, ContactPoint, Location, Partner, StatusChange, Tier
 from prm import pg
@@ -22,9 +24,23 @@ from prm.child_rows import replace_child_rows, with_default_primary
 
 # Fields a user may set on a partner through a form, the admin or an import (status has its own service).
 EDITABLE_FIELDS = (
-    "code", "name", "kind", "tier", "assigned_to", "business_potential", "website", "notes", "profile",
+    "code", "name", "kind", "tier", "assigned_to", "business_potential", "website", "notes", "profile", "country",
 )
 STATUS_RULES_LOCK = "partners.status_rules"
+
+
+# --- Outbox events (issue 16): written in the same transaction as the change -----------------------------------------
+
+# A partner as webhook receivers and the CRM push see it: ids, code, names and state; never notes or profile fields.
+_PAYLOAD_FIELDS = ("id", "code", "name", "kind", "tier_id", "status", "status_reason", "assigned_to_id", "updated_at")
+
+
+def partner_payload(partner: Partner) -> dict:
+    return {name: getattr(partner, name) for name in _PAYLOAD_FIELDS}
+
+
+def _emit(topic: str, partner: Partner, **extra: object) -> None:
+    event_emit(topic=topic, subject_type="partner", subject_id=partner.pk, payload={**partner_payload(partner), **extra})
 
 
 # --- One partner ------------------------------------------------------------------------------------------------------
@@ -57,6 +73,7 @@ def partner_create(
         partner=partner, last_engaged_at=partner.last_engaged_at, next_engagement_at=partner.next_engagement_at
     )
     partners_search_refresh(partner_ids=[partner.pk])
+    _emit("partner.created", partner)
     return partner
 
 
@@ -64,8 +81,16 @@ def partner_create(
 def partner_update(*, partner: Partner, by: AbstractBaseUser | None, **fields: object) -> list[str]:
     """Change the editable fields of ``partner``; returns the names of the fields that changed.
 
-    A change of ``code`` (the key of imports and sync) is recorded as a CodeChange row with ``by``.
+    A change of ``code`` (the key of imports and sync) is recorded as a CodeChange row with ``by``. Emits
+    partner.updated naming the changed fields (nothing when nothing changed).
     """
+    changed = _partner_update(partner=partner, by=by, **fields)
+    if changed:
+        _emit("partner.updated", partner, changed=changed)
+    return changed
+
+
+def _partner_update(*, partner: Partner, by: AbstractBaseUser | None, **fields: object) -> list[str]:
     _check_fields(fields)
     old_code = partner.code
     changed = [name for name, value in fields.items() if getattr(partner, name) != value]
@@ -104,7 +129,7 @@ def partner_set_status(
     if status not in Partner.Status.values:
         raise ValueError(f"unknown status {status!r}")
     now = timezone.now()
-    previous = partner.status
+    previous, previous_reason, previous_set_by = partner.status, partner.status_reason, partner.status_set_by
     partner.status = status
     partner.status_reason = reason
     partner.status_set_by = set_by
@@ -115,6 +140,9 @@ def partner_set_status(
             partner=partner, from_status=previous, to_status=status, reason=reason, set_by=set_by, changed_by=by,
             changed_at=now,
         )
+        _emit("partner.status_changed", partner, from_status=previous, to_status=status, reason=reason, set_by=set_by)
+    elif (previous_reason, previous_set_by) != (reason, set_by):
+        _emit("partner.updated", partner, changed=["status_reason"] if previous_reason != reason else ["status_set_by"])
     return partner
 
 
@@ -134,15 +162,23 @@ def partner_save(
     ``partner`` None creates one; otherwise its row is locked first, so two people saving the same partner
     serialise. A higher app that adds its own part of the same form (business: the targets) calls this inside its
     own transaction, so the whole form is saved or nothing is.
+
+    Events: partner.created for a new partner; otherwise one partner.updated naming every changed field, "contacts"
+    and "locations" included (none when nothing changed), and partner.status_changed when the status moved.
     """
     if partner is None:
         partner = partner_create(by=by, status=status, status_reason=status_reason, **fields)
-    else:
-        partner = partner_lock(partner_id=partner.pk)
-        partner_update(partner=partner, by=by, **fields)
-        if (status, status_reason) != (partner.status, partner.status_reason):
-            partner_set_status(partner=partner, status=status, reason=status_reason, by=by)
-    partner_save_contacts_and_locations(partner=partner, contacts=contacts, locations=locations)
+        _contacts_and_locations_replace(partner=partner, contacts=contacts, locations=locations)
+        return partner
+    partner = partner_lock(partner_id=partner.pk)
+    changed = _partner_update(partner=partner, by=by, **fields)
+    if (status, status_reason) != (partner.status, partner.status_reason):
+        partner_set_status(partner=partner, status=status, reason=status_reason, by=by)
+    children = _contacts_and_locations_replace(partner=partner, contacts=contacts, locations=locations)
+    if children and not changed:
+        _touch(partner)
+    if changed or children:
+        _emit("partner.updated", partner, changed=changed + children)
     return partner
 
 
@@ -156,23 +192,45 @@ def partner_save_contacts_and_locations(
     rows of the partner not listed are deleted. A kind with contacts but no primary gets its first one as primary
     (likewise the first location). At most one primary per kind is the caller's to validate (the forms do, with a
     message); the DB constraint is the backstop. Primaries are cleared first, so swapping a primary never collides.
+
+    The API embeds contacts and locations in the partner, so a change bumps the partner's updated_at (a sync by
+    updated_at sees it) and emits partner.updated naming "contacts" and/or "locations".
     """
+    children = _contacts_and_locations_replace(partner=partner, contacts=contacts, locations=locations)
+    if children:
+        _touch(partner)
+        _emit("partner.updated", partner, changed=children)
+
+
+def _touch(partner: Partner) -> None:
+    """Bump updated_at (the API's sync order) of a partner whose embedded rows changed. One UPDATE."""
+    partner.updated_at = timezone.now()
+    Partner.objects.filter(pk=partner.pk).update(updated_at=partner.updated_at)
+
+
+def _contacts_and_locations_replace(
+    *, partner: Partner, contacts: list[dict] | None, locations: list[dict] | None
+) -> list[str]:
+    """partner_save_contacts_and_locations' writes; returns which of "contacts", "locations" changed."""
+    changed: list[str] = []
     if contacts is not None:
         # Cleared first, like the primaries, so moving the preferred messenger to another contact never collides
         # with the one-per-partner constraint.
         ContactPoint.objects.filter(partner=partner).exclude(preferred_channel="").update(preferred_channel="")
-        replace_child_rows(
+        if replace_child_rows(
             owner_field="partner", owner=partner, model=ContactPoint,
             items=with_default_primary(contacts, key=lambda item: item["kind"]),
             fields=("kind", "value", "label", "is_primary", "preferred_channel"), validate_constraints=False,
-        )
+        ):
+            changed.append("contacts")
         partners_search_refresh(partner_ids=[partner.pk])
-    if locations is not None:
-        replace_child_rows(
-            owner_field="partner", owner=partner, model=Location,
-            items=with_default_primary(locations, key=lambda item: None),
-            fields=("label", "address", "latitude", "longitude", "is_primary"), validate_constraints=False,
-        )
+    if locations is not None and replace_child_rows(
+        owner_field="partner", owner=partner, model=Location,
+        items=with_default_primary(locations, key=lambda item: None),
+        fields=("label", "address", "latitude", "longitude", "is_primary"), validate_constraints=False,
+    ):
+        changed.append("locations")
+    return changed
 
 
 def _check_fields(fields: dict[str, object]) -> None:
@@ -329,8 +387,9 @@ def partners_apply_status_rules(
             .update(status=Partner.Status.ACTIVE, status_reason=REACTIVATED_REASON, **stamp)
         )
         changed = Partner.objects.filter(status_changed_at=now, status_set_by=Partner.StatusSetBy.RULE)
-        if not dry_run:  # rolled back anyway: the history rows would only cost time
+        if not dry_run:  # rolled back anyway: the history rows and events would only cost time
             _record_rule_changes(now)
+            _emit_rule_changes(changed)
         result.changes = list(changed.order_by("name", "id").values_list("code", "name", "status", "status_reason")[:sample])
         if dry_run:
             transaction.set_rollback(True)
@@ -351,7 +410,137 @@ def _record_rule_changes(now: datetime) -> None:
         )
 
 
+def _emit_rule_changes(changed) -> None:
+    """One partner.status_changed event per partner the run changed, in one INSERT … SELECT (payload as
+    partner_set_status's, built in SQL)."""
+    events_emit_select(
+        topic="partner.status_changed", subject_type="partner", rows=changed,
+        payload=JSONObject(
+            **{name: F(name) for name in _PAYLOAD_FIELDS},
+            from_status=Case(When(status=Partner.Status.ACTIVE, then=Value(Partner.Status.INACTIVE)),
+                             default=Value(Partner.Status.ACTIVE)),
+            to_status=F("status"), reason=F("status_reason"), set_by=F("status_set_by"),
+        ),
+    )
+
+
 def partners_hand_to_rules(*, partner_ids: Iterable[int]) -> int:
     """Let the inactivity rules decide the status of these partners from their next run. Returns how many."""
     return Partner.objects.filter(pk__in=list(partner_ids)).update(status_set_by=Partner.StatusSetBy.RULE,
                                                                    updated_at=timezone.now())
+
+
+# --- Set-based writes for the CRM sync (integrations.sync) -------------------------------------------------------------
+
+
+@dataclass
+class SyncUpsertResult:
+    ids: dict[str, int] = field(default_factory=dict)  # caller's key → partner id, for the rows written
+    created: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # caller's key → "field: message"
+
+
+@transaction.atomic
+def partners_sync_upsert(
+    *, rows: dict[str, dict[str, object]], existing: dict[str, int], by: AbstractBaseUser | None = None
+) -> SyncUpsertResult:
+    """Create or update many partners at once (a page of CRM records): ``rows`` maps the caller's key to the fields
+    to set (EDITABLE_FIELDS); keys in ``existing`` update that partner id, the others create one.
+
+    Each row is validated like a form save (``full_clean``; codes unique, checked in one query for the batch); a row that
+    fails is left out and reported in ``errors`` with the field, the others are written. Queries: 1 to load the partners
+    updated, 1 for the codes taken, 1 INSERT per 1,000 created, 1 UPDATE per 500 updated, 1 for code changes, 1 search
+    refresh, 1 INSERT of the partner.created / partner.updated outbox events, plus the due-date refresh (one per tier)
+    when tiers were set.
+    """
+    result = SyncUpsertResult()
+    for fields in rows.values():
+        _check_fields(fields)
+    now = timezone.now()
+    current = Partner.objects.in_bulk([pk for key, pk in existing.items() if key in rows])
+    codes = {key: fields["code"] for key, fields in rows.items() if "code" in fields}
+    taken = dict(Partner.objects.filter(code__in=set(codes.values())).values_list("code", "pk"))
+    seen: dict[object, str] = {}
+    creates: list[tuple[str, Partner]] = []
+    updates: list[tuple[str, Partner, list[str], str]] = []
+    for key, fields in rows.items():
+        pk = existing.get(key)
+        partner = current.get(pk) if pk is not None else None
+        if pk is not None and partner is None:
+            result.errors[key] = "partner: the linked partner no longer exists"
+            continue
+        code = fields.get("code")
+        if code is not None and (taken.get(code, pk) != pk or code in seen):
+            result.errors[key] = f"code: {code!r} is already used by another partner"
+            continue
+        if partner is None:
+            partner = Partner(**fields, created_by=by, status=Partner.Status.ACTIVE,
+                              status_set_by=Partner.StatusSetBy.MANUAL, status_changed_at=now, created_at=now,
+                              updated_at=now)
+            changed: list[str] = list(fields)
+        else:
+            changed = [name for name, value in fields.items() if getattr(partner, name) != value]
+        old_code = partner.code
+        for name in changed:
+            setattr(partner, name, fields[name])
+        try:
+            partner.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            result.errors[key] = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items())
+            continue
+        if code is not None:
+            seen[code] = key
+        if partner.pk is None:
+            creates.append((key, partner))
+        elif changed:
+            partner.updated_at = now
+            updates.append((key, partner, changed, old_code))
+        else:
+            result.ids[key] = partner.pk
+    Partner.objects.bulk_create([partner for _key, partner in creates], batch_size=1000)
+    for key, partner in creates:
+        result.ids[key] = partner.pk
+        result.created.append(key)
+    names = sorted({name for _key, _partner, changed, _old in updates for name in changed} | {"updated_at"})
+    Partner.objects.bulk_update([partner for _key, partner, _changed, _old in updates], names, batch_size=500)
+    for key, partner, _changed, _old in updates:
+        result.ids[key] = partner.pk
+    CodeChange.objects.bulk_create([
+        CodeChange(partner=partner, old_code=old, new_code=partner.code, changed_by=by, changed_at=now)
+        for _key, partner, changed, old in updates if "code" in changed
+    ])
+    events_emit(events=[EventSpec(topic="partner.created", subject_type="partner", subject_id=partner.pk,
+                                  payload=partner_payload(partner)) for _key, partner in creates]
+                + [EventSpec(topic="partner.updated", subject_type="partner", subject_id=partner.pk,
+                             payload={**partner_payload(partner), "changed": changed})
+                   for _key, partner, changed, _old in updates])
+    touched = [p.pk for _k, p in creates] + [p.pk for _k, p, changed, _o in updates if {"name", "code"} & set(changed)]
+    if touched:
+        partners_search_refresh(partner_ids=touched)
+    tiered = [p.pk for _k, p in creates if p.tier_id] + [p.pk for _k, p, changed, _o in updates if "tier" in changed]
+    if tiered:
+        partners_due_refresh(partner_ids=tiered)
+    return result
+
+
+@transaction.atomic
+def partners_sync_deactivate(*, partner_ids: Iterable[int], reason: str, by: AbstractBaseUser | None = None) -> int:
+    """Set-based: mark these partners inactive with ``reason`` (a record deleted in the CRM: business history is kept,
+    never deleted), one StatusChange each for those that were active. Returns how many changed. 3 queries."""
+    now = timezone.now()
+    ids = list(Partner.objects.filter(pk__in=list(partner_ids), status=Partner.Status.ACTIVE).values_list("pk", flat=True))
+    Partner.objects.filter(pk__in=ids).update(
+        status=Partner.Status.INACTIVE, status_reason=reason, status_set_by=Partner.StatusSetBy.MANUAL,
+        status_changed_at=now, updated_at=now,
+    )
+    StatusChange.objects.bulk_create([
+        StatusChange(partner_id=pk, from_status=Partner.Status.ACTIVE, to_status=Partner.Status.INACTIVE, reason=reason,
+                     set_by=Partner.StatusSetBy.MANUAL, changed_by=by, changed_at=now) for pk in ids
+    ])
+    if ids:
+        events_emit_select(
+            topic="partner.status_changed", subject_type="partner", rows=Partner.objects.filter(pk__in=ids),
+            payload=JSONObject(**{name: F(name) for name in _PAYLOAD_FIELDS}, from_status=Value(Partner.Status.ACTIVE),
+                               to_status=F("status"), reason=F("status_reason"), set_by=F("status_set_by")),
+        )
+    return len(ids)

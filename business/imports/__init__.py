@@ -3,7 +3,8 @@
 - ``reading``: the file as ``(row_number, cells)``, streamed; ``validation``: header and rows, every check total;
 - ``writing``: the staging table (streamed ``COPY``), the SQL checks (unknown partner codes, duplicate keys), the
   dry run's counts and the upsert; ``specs``: one ``ImportSpec`` per kind (model, provenance, what counts as a change);
-- ``service``: ``import_period_values``, the one entry point; ``uploads``: previewed files stored until confirmed.
+- ``service``: ``import_period_values`` (a file) and ``import_period_rows`` (rows as data: the API), one pipeline;
+  ``uploads``: previewed files stored until confirmed.
 """
 
 from business.imports.results import (
@@ -16,7 +17,7 @@ from business.imports.results import (
     PreviewRow,
     RowError,
 )
-from business.imports.service import format_for, import_period_values, too_large_message
+from business.imports.service import format_for, import_period_rows, import_period_values, too_large_message
 from business.imports.specs import KINDS, SPECS, ImportSpec
 from business.imports.uploads import (
     CONFIRM_MAX_AGE,
@@ -46,6 +47,7 @@ __all__ = [
     "PreviewRow",
     "RowError",
     "format_for",
+    "import_period_rows",
     "import_period_values",
     "too_large_message",
     "upload_delete",
