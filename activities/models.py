@@ -95,6 +95,15 @@ class Activity(ChoiceDisplayMixin, models.Model):
                 fields=["customer", "status", "start_at"], condition=Q(customer__isnull=False),
                 name="activity_customer_status_idx",
             ),
+            # The API's sync order (api.pagination): a page is an index walk from the cursor; filtered by owner too.
+            models.Index(fields=["updated_at", "id"], name="activity_updated_idx"),
+            models.Index(fields=["owner", "updated_at", "id"], name="activity_owner_updated_idx"),
+            # A rep's page: each of their partners' and customers' activities in that order, from the index alone.
+            models.Index(fields=["partner", "updated_at", "id"], name="activity_partner_updated_idx"),
+            models.Index(
+                fields=["customer", "updated_at", "id"], condition=Q(customer__isnull=False),
+                name="activity_customer_updated_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,16 +6,16 @@ from datetime import datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, IntegerField, QuerySet, Subquery, Window
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, F, QuerySet, Subquery, Window
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from activities.models import Activity
 from activities.subjects import Subject
+from leads.customer_selectors import customers_visible_to
 from leads.models import Customer
 from partners.models import Location, Partner
-from partners.selectors import COUNT_CAP, PAGE_LIST_LIMIT, capped
+from partners.selectors import COUNT_CAP, PAGE_LIST_LIMIT, capped, partner_visible_to, user_sees_all_partners
 from prm import pg
 
 # The columns the partner page shows (the rest of the rows, and the owners' password hashes and flags, are not read).
@@ -124,8 +124,9 @@ def activities_today(
     - ``scheduled``: planned calls and meetings from ``start`` (today's start) to ``until`` (the week ahead), by time;
     - ``reminders``: planned reminders due before ``reminders_until`` (today's end), overdue ones first.
 
-    One query for a person's scope (``_today_scoped``: both sections, each with its exact count); with no scope (a
-    manager's whole team) two, each with its count capped at ``COUNT_CAP``. The location comes in the same query;
+    One query for a person's scope (``_today_scoped``: both sections, each with its exact count), one with no scope
+    (a manager's whole team, ``_today_everyone``: each section's count capped at ``COUNT_CAP``); two for every
+    customer's activities and a scope of partners (not a Today case). The location comes in the same query;
     ``is_past_due`` is set. Only ``TODAY_FIELDS`` are read; the partners' rows come from
     ``partners.selectors.partner_list_rows``."""
     planned = Activity.objects.filter(status=Activity.Status.PLANNED)
@@ -134,31 +135,24 @@ def activities_today(
     if not everyone and customer_ids is not None:
         return _today_scoped(partners=partners, customer_ids=customer_ids, start=start, until=until,
                              reminders_until=reminders_until, limit=limit, now=now)
+    if everyone:
+        return _today_everyone(start=start, until=until, reminders_until=reminders_until, limit=limit, now=now)
     sections = {}
     for name, conditions in (
         ("scheduled", {"mode": Activity.Mode.SCHEDULED, "start_at__gte": start, "start_at__lt": until}),
         ("reminders", {"mode": Activity.Mode.REMINDER, "start_at__lt": reminders_until}),
     ):
         queryset = planned.filter(**conditions)
-        if not everyone:
-            # The partners' and the customers' activities as a UNION of two indexed lookups, not an OR (which
-            # PostgreSQL could only test row by row over every planned activity: 0.1-0.6 s at 100k partners).
-            of_partners = queryset.filter(partner__in=partners.values("pk")).order_by().values("pk")
-            of_customers = queryset.filter(
-                pg.AnyOf(F("customer_id"), Subquery(customer_ids))
-            ) if customer_ids is not None else queryset.filter(customer__isnull=False)
-            queryset = Activity.objects.filter(pk__in=of_partners.union(of_customers.order_by().values("pk")))
-        if everyone:
-            # The count rides along as an uncorrelated scalar subquery (computed once), capped like the partner
-            # list's: counting a whole team's week of meetings costs more than the page.
-            count_sql, count_params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
-            total = RawSQL(  # noqa: S611 (Django's SQL, no user input)
-                f"SELECT COUNT(*) FROM ({count_sql}) capped", count_params, output_field=IntegerField()  # noqa: S608
-            )
-        else:
-            # One person's (or one rep's) scope: a window count over the rows the UNION found, before the LIMIT —
-            # the UNION runs once, not again in a subquery (7.8 → 5.0 ms for a rep with 500 partners).
-            total = Window(Count("pk"))
+        # The partners' and the customers' activities as a UNION of two indexed lookups, not an OR (which PostgreSQL
+        # could only test row by row over every planned activity: 0.1-0.6 s at 100k partners).
+        of_partners = queryset.filter(partner__in=partners.values("pk")).order_by().values("pk")
+        of_customers = queryset.filter(
+            pg.AnyOf(F("customer_id"), Subquery(customer_ids))
+        ) if customer_ids is not None else queryset.filter(customer__isnull=False)
+        queryset = Activity.objects.filter(pk__in=of_partners.union(of_customers.order_by().values("pk")))
+        # A window count over the rows the UNION found, before the LIMIT: the UNION runs once, not again in a
+        # subquery (7.8 → 5.0 ms for a rep with 500 partners).
+        total = Window(Count("pk"))
         rows = list(
             queryset.select_related("location").only(*TODAY_FIELDS).annotate(total=total).order_by("start_at", "id")[
                 :limit
@@ -212,6 +206,11 @@ def _today_scoped(*, partners, customer_ids, start, until, reminders_until, limi
     with connection.cursor() as cursor:
         cursor.execute(sql, [*partners_params, *window, *customers_params, *window, limit])
         rows = cursor.fetchall()
+    return _today_sections(rows, now)
+
+
+def _today_sections(rows: list[tuple], now) -> dict[str, ActivitySection]:
+    """Today's two sections from rows of (count, ``_TODAY_COLUMNS``, ``_LOCATION_COLUMNS``), in the rows' order."""
     sections = {"scheduled": ActivitySection([], 0), "reminders": ActivitySection([], 0)}
     width = len(_TODAY_COLUMNS)
     for row in rows:
@@ -223,6 +222,42 @@ def _today_scoped(*, partners, customer_ids, start, until, reminders_until, limi
         section = sections["scheduled" if activity.mode == Activity.Mode.SCHEDULED else "reminders"]
         section.rows.append(activity)
         section.count = total
+    return sections
+
+
+# A manager's whole team (no scope): both sections in one statement, each the first ``limit`` planned activities of
+# its window by time (an index walk on (status, mode, start_at) that stops after them) with its count capped at
+# ``COUNT_CAP`` (an uncorrelated scalar subquery, computed once): counting a whole team's week of meetings costs more
+# than the page. Raw SQL, as ``_TODAY_SQL``: the ORM compiled the two statements anew on every request.
+_EVERYONE_SECTION = """
+    (SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM activities_activity c WHERE c.status = 'planned' AND {window_c}
+             LIMIT %s) capped), {activity}, {location}
+     FROM activities_activity a LEFT JOIN partners_location l ON l.id = a.location_id
+     WHERE a.status = 'planned' AND {window_a} ORDER BY a.start_at, a.id LIMIT %s)
+"""
+_EVERYONE_SCHEDULED = "{t}.mode = 'scheduled' AND {t}.start_at >= %s AND {t}.start_at < %s"
+_EVERYONE_REMINDERS = "{t}.mode = 'reminder' AND {t}.start_at < %s"
+_EVERYONE_SQL = " UNION ALL ".join(
+    _EVERYONE_SECTION.format(
+        window_c=window.format(t="c"), window_a=window.format(t="a"),
+        activity=", ".join(f"a.{column}" for column in _TODAY_COLUMNS),
+        location=", ".join(f"l.{column}" for column in _LOCATION_COLUMNS),
+    )
+    for window in (_EVERYONE_SCHEDULED, _EVERYONE_REMINDERS)
+)
+
+
+def _today_everyone(*, start, until, reminders_until, limit, now) -> dict[str, ActivitySection]:
+    with connection.cursor() as cursor:
+        cursor.execute(_EVERYONE_SQL, [
+            start, until, COUNT_CAP + 1, start, until, limit,
+            reminders_until, COUNT_CAP + 1, reminders_until, limit,
+        ])
+        rows = cursor.fetchall()
+    sections = _today_sections(rows, now)
+    for section in sections.values():
+        section.rows.sort(key=lambda activity: (activity.start_at, activity.pk))
+        section.count, section.capped = min(section.count, COUNT_CAP), section.count > COUNT_CAP
     return sections
 
 
@@ -274,3 +309,45 @@ def lead_activities(*, lead_id: int, limit: int = PAGE_LIST_LIMIT) -> dict:
     for activity in rows:
         activity.is_past_due = activity.status == Activity.Status.PLANNED and activity.start_at < now
     return {"lead_activities": rows, "lead_activities_more": more}
+
+
+# --- Who may see an activity (the API's activity resource) ------------------------------------------------------------
+
+
+def activities_visible_to(user, queryset: QuerySet[Activity] | None = None) -> QuerySet[Activity]:
+    """The activities of ``queryset`` (default: all) that ``user`` may see: those with a partner they see
+    (``partners.selectors.partner_visible_to``) or a customer they see (``leads.customer_selectors.
+    customers_visible_to``) — the pages' rule, where an activity is reached through its partner's or customer's page,
+    whoever owns it. No query of its own besides the cached visibility check. A rep's is written as ``id IN
+    (partner branch UNION customer branch)`` (``activities_visible_parts``), each served by its foreign key's index
+    (an OR across the two columns could not use either); pass the *filtered* queryset so the filters reach both
+    branches."""
+    queryset = Activity.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    parts = activities_visible_parts(user, queryset)
+    if parts is None:
+        return queryset
+    first, *rest = [part.order_by().values("pk") for part in parts]
+    return queryset.filter(pk__in=first.union(*rest))
+
+
+def activities_visible_parts(user, queryset: QuerySet[Activity]) -> list[QuerySet[Activity]] | None:
+    """``activities_visible_to`` as the querysets whose union it is (the activities of ``queryset`` with a partner
+    ``user`` sees; with a customer they see), or None when ``user`` sees every activity of ``queryset``. For a caller
+    that orders and limits each part before the union (the API's pages: a rep's page of 100 reads each part's
+    (partner|customer, updated_at, id) index, not the heap rows of all their activities)."""
+    if not user.is_authenticated or not user.is_active:
+        return [queryset.none()]
+    if user_sees_all_partners(user):
+        return None
+    return [
+        queryset.filter(partner__in=partner_visible_to(user).values("pk")),
+        queryset.filter(customer__in=customers_visible_to(user).values("pk")),
+    ]
+
+
+def activity_get_for_user(user, pk: int) -> Activity:
+    """The activity ``pk`` if ``user`` may see it (``activities_visible_to``), else Http404. Preloads owner and
+    who closed it: one query after the visibility check."""
+    return get_object_or_404(activities_visible_to(user).select_related("owner", "closed_by"), pk=pk)

@@ -43,7 +43,7 @@ class PartnerSerializer(serializers.ModelSerializer):
         model = Partner
         fields = [
             "id", "code", "name", "kind", "tier", "status", "status_reason", "status_set_by", "status_changed_at",
-            "assigned_to", "business_potential", "website", "notes", "profile", "last_engaged_at",
+            "assigned_to", "business_potential", "website", "country", "notes", "profile", "last_engaged_at",
             "next_engagement_at", "engagement_due_at", "contact_points", "locations", "created_at", "updated_at",
         ]
 

@@ -57,9 +57,9 @@ class UploadBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """An audit trail: written by the import service only, never added, changed or deleted here."""
 
     list_display = [
-        "created_at", "kind", "status", "file_name", "uploaded_by",
+        "created_at", "kind", "source", "status", "file_name", "uploaded_by",
         "rows_total", "rows_created", "rows_updated", "rows_unchanged",
     ]
-    list_filter = ["kind", "status"]
+    list_filter = ["kind", "source", "status"]
     list_select_related = ["uploaded_by"]
     readonly_fields = [f.name for f in UploadBatch._meta.fields]

@@ -41,17 +41,22 @@ class Parameter(models.Model):
 
 
 class UploadBatch(models.Model):
-    """One bulk upload (admin or manage.py): who, when, which file, and what it did."""
+    """One bulk upload (admin, manage.py or the API's bulk upsert): who, when, which file or request, and what it did."""
 
     class Kind(models.TextChoices):
         ACHIEVEMENTS = "achievements", "Achievements"
         TARGETS = "targets", "Targets"
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "File upload"
+        API = "api", "API"
 
     class Status(models.TextChoices):
         APPLIED = "applied", "Applied"
         FAILED = "failed", "Failed"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPLIED)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     file_name = models.CharField(max_length=255)
@@ -99,6 +104,8 @@ class Target(PeriodValue):
         indexes = [
             models.Index(fields=["parameter", "period_start", "partner"], include=["value"],
                          name="target_param_period_idx"),
+            # The API's lists and syncs: cursor pages in (updated_at, id) order.
+            models.Index(fields=["updated_at", "id"], name="target_updated_idx"),
         ]
 
     def __str__(self):
@@ -125,6 +132,8 @@ class Achievement(PeriodValue):
         indexes = [
             models.Index(fields=["parameter", "period_start", "partner"], include=["value"],
                          name="achievement_param_period_idx"),
+            # The API's lists and syncs: cursor pages in (updated_at, id) order.
+            models.Index(fields=["updated_at", "id"], name="achievement_updated_idx"),
         ]
 
     def __str__(self):

@@ -15,16 +15,32 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from business import charts, periods
 from business.models import Achievement, Frequency, Parameter, Target
 from partners.models import Partner
+from partners.selectors import partner_visible_to, user_sees_all_partners
 
 TREND_PERIODS = 12  # the trendline shows this many periods unless a caller asks for another number
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
+
+
+def figures_visible_to(user: AbstractBaseUser, *, model: type[Target] | type[Achievement]) -> QuerySet:
+    """The targets or achievements (``model``) of the partners ``user`` may see (partners.selectors'
+    ``partner_visible_to`` rule): everyone's for a manager, with no partner subquery; a rep's partners' otherwise.
+    The visibility check is one query per request (``user_sees_all_partners``)."""
+    if user.is_authenticated and user_sees_all_partners(user):
+        return model.objects.all()
+    return model.objects.filter(partner__in=partner_visible_to(user))
+
+
+def parameters_all() -> list[Parameter]:
+    """Every parameter (active or not) in display order (one query)."""
+    return list(Parameter.objects.order_by("order", "name", "id"))
 
 
 def parameters_active() -> list[Parameter]:

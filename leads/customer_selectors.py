@@ -5,13 +5,16 @@ customers); a manager (``partners.selectors.user_sees_all_partners``) sees every
 each function's docstring and asserted in tests/customers.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
-from django.db.models import F, IntegerField, JSONField, QuerySet, Subquery
+from django.db import connection
+from django.db.models import F, JSONField, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,13 +22,15 @@ from django.utils import timezone
 from leads.customer_filters import CustomerFilter
 from leads.models import Customer, CustomerSegment
 from partners.contacts import QUICK_ACTION_KINDS
-from partners.models import ContactPoint, Location
+from partners.models import ContactPoint, Location, Partner
 from partners.selectors import (
     COUNT_CAP,
     MAX_PAGE,
     ListPage,
     count_and_ids,
     partner_visible_to,
+    row_fields,
+    shared_row,
     user_sees_all_partners,
 )
 from prm import pg
@@ -41,13 +46,19 @@ def customers_visible_to(user: AbstractBaseUser, queryset: QuerySet[Customer] | 
     queryset = Customer.objects.all() if queryset is None else queryset
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
+    parts = customers_visible_parts(user, queryset)
+    return queryset if parts is None else _one_of(queryset, *parts)
+
+
+def customers_visible_parts(user: AbstractBaseUser, queryset: QuerySet[Customer]) -> list[QuerySet[Customer]] | None:
+    """``customers_visible_to`` as the querysets whose union it is (the customers of ``queryset`` assigned to
+    ``user``; those brought by the partners they see), or None when ``user`` sees every customer of ``queryset``. For
+    a caller that orders and limits each part before the union (the API's cursor pages)."""
+    if not user.is_authenticated or not user.is_active:
+        return [queryset.none()]
     if user_sees_all_partners(user):
-        return queryset
-    return _one_of(
-        queryset,
-        queryset.filter(assigned_to=user),
-        queryset.filter(partner__in=partner_visible_to(user).values("pk")),
-    )
+        return None
+    return [queryset.filter(assigned_to=user), queryset.filter(partner__in=partner_visible_to(user).values("pk"))]
 
 
 def _one_of(queryset: QuerySet[Customer], *parts: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -293,20 +304,67 @@ def customers_to_engage(
         top_sql, top_params = due.order_by("engagement_due_at", "id").values("pk")[:limit].query.sql_with_params()
     except EmptyResultSet:  # (nobody's customers)
         return CustomerDueSection([], 0), {row.pk: row for row in customer_list_rows(list(also_ids))}
-    shown = RawSQL(  # noqa: S611 (Django's SQL; the ids are a parameter)
-        f"SELECT unnest(ARRAY({top_sql}) || %s::bigint[])", [*top_params, list(also_ids)]  # noqa: S608
-    )
-    total = RawSQL(  # noqa: S611 (Django's SQL)
-        f"SELECT COUNT(*) FROM ({count_sql}) matches", count_params, output_field=IntegerField()  # noqa: S608
-    )
-    rows = _prepare_rows(list(_with_row_fields(Customer.objects.filter(pk__in=shown)).annotate(due_total=total)))
-    count = rows[0].due_total if rows else 0
+    # A fixed statement around the scope's SQL (``_TODAY_SQL``), the rows built with ``Model.from_db``: the ORM
+    # compiled the rows' joins and subqueries anew on every Today (docs/benchmarks.md, issue 13).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TODAY_SQL.format(count=count_sql, top=top_sql),
+            [list(QUICK_ACTION_KINDS), *count_params, *top_params, [int(pk) for pk in also_ids]],
+        )
+        found = cursor.fetchall()
+    rows, count, segments, partners, users = [], 0, {}, {}, {}  # the rows share their segments, partners and reps
+    for values in found:
+        customer_row, segment_row, partner_row, user_row, extra = (values[a:b] for a, b in _TODAY_SLICES)
+        customer = Customer.from_db(connection.alias, _TODAY_CUSTOMER, customer_row)
+        Customer.segment.field.set_cached_value(customer, shared_row(segments, CustomerSegment, _TODAY_SEGMENT,
+                                                                    segment_row))
+        Customer.partner.field.set_cached_value(customer, shared_row(partners, Partner, _TODAY_PARTNER, partner_row))
+        Customer.assigned_to.field.set_cached_value(customer, shared_row(users, get_user_model(), _TODAY_USER,
+                                                                        user_row))
+        contacts, location, count = extra
+        customer.list_contacts = None if contacts is None else json.loads(contacts)
+        customer.list_location = None if location is None else json.loads(location)
+        rows.append(customer)
+    rows = _prepare_rows(rows)
     engage = sorted(
         (row for row in rows if row.engagement_due_at is not None and row.engagement_due_at < until),
         key=lambda row: (row.engagement_due_at, row.pk),
     )[:limit]
     section = CustomerDueSection([row.pk for row in engage], min(count, COUNT_CAP), count > COUNT_CAP)
     return section, {row.pk: row for row in rows}
+
+
+def _slices(*groups: tuple[str, ...]) -> list[tuple[int, int | None]]:
+    """Where each group of columns is in a row, and the rest after them (``row[start:end]``)."""
+    bounds, start = [], 0
+    for columns in groups:
+        bounds.append((start, start + len(columns)))
+        start += len(columns)
+    return [*bounds, (start, None)]
+
+
+# ``customers_to_engage``' statement: a row's ``LIST_ROW_FIELDS`` (and the foreign keys of the joins), its primary
+# contacts and location (``_PRIMARY_CONTACTS``, ``_PRIMARY_LOCATION``) as JSON text, and the section's capped count
+# (an uncorrelated scalar subquery, computed once); ``{count}`` and ``{top}`` are the scope's SQL.
+_TODAY_CUSTOMER = row_fields(Customer, LIST_ROW_FIELDS)
+_TODAY_SEGMENT = row_fields(CustomerSegment, LIST_ROW_FIELDS, "segment__")
+_TODAY_PARTNER = row_fields(Partner, LIST_ROW_FIELDS, "partner__")
+_TODAY_USER = row_fields(get_user_model(), LIST_ROW_FIELDS, "assigned_to__")
+_TODAY_SLICES = _slices(_TODAY_CUSTOMER, _TODAY_SEGMENT, _TODAY_PARTNER, _TODAY_USER)
+_TODAY_COLUMNS = ", ".join(
+    f"{alias}.{column}"
+    for alias, columns in (("leads_customer", _TODAY_CUSTOMER), ("s", _TODAY_SEGMENT), ("p", _TODAY_PARTNER),
+                           ("u", _TODAY_USER))
+    for column in columns
+)
+_TODAY_SQL = f"""
+    SELECT {_TODAY_COLUMNS}, ({_PRIMARY_CONTACTS.sql}), ({_PRIMARY_LOCATION.sql}),
+           (SELECT COUNT(*) FROM ({{count}}) matches)
+    FROM leads_customer LEFT JOIN {CustomerSegment._meta.db_table} s ON s.id = leads_customer.segment_id
+    LEFT JOIN {Partner._meta.db_table} p ON p.id = leads_customer.partner_id
+    LEFT JOIN auth_user u ON u.id = leads_customer.assigned_to_id
+    WHERE leads_customer.id IN (SELECT unnest(ARRAY({{top}}) || %s::bigint[]))
+"""  # noqa: S608 (model metadata and constants only; values are parameters)
 
 
 def segment_options() -> list[CustomerSegment]:

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Expression, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from leads.models import Customer, CustomerContact, CustomerLocation, CustomerSegment, Lead
 from prm.child_rows import replace_child_rows, with_default_primary
@@ -88,8 +89,13 @@ def customer_save(
     """The edit page in one transaction: profile fields, contacts and locations, or nothing. The row is locked
     first, so two people saving the same customer serialise."""
     locked = customer_lock(customer_id=customer.pk)
-    customer_update(customer=locked, by=by, **fields)
+    changed = customer_update(customer=locked, by=by, **fields)
     customer_save_contacts_and_locations(customer=locked, contacts=contacts, locations=locations)
+    if not changed and (contacts is not None or locations is not None):
+        # The API's sync order and ETag (api.pagination, api.writes): a customer whose contacts or locations were
+        # saved moves to the end, like one whose fields changed.
+        locked.updated_at = timezone.now()
+        Customer.objects.filter(pk=locked.pk).update(updated_at=locked.updated_at)
     return locked
 
 
@@ -137,10 +143,12 @@ def customer_engagement_set(
     customer.engagement_due_at = None
     if days is not None:
         customer.engagement_due_at = (last_engaged_at or customer.created_at) + timedelta(days=days)
+    customer.updated_at = timezone.now()  # the API's sync order (api.pagination): a changed row moves to the end
     Customer.objects.filter(pk=customer.pk).update(
         last_engaged_at=customer.last_engaged_at,
         next_engagement_at=customer.next_engagement_at,
         engagement_due_at=customer.engagement_due_at,
+        updated_at=customer.updated_at,
     )
 
 
@@ -148,8 +156,9 @@ def customers_due_refresh(*, customers: QuerySet[Customer], days: int | None) ->
     """Set-based: the due date of every customer of ``customers`` from ``days`` (their segment's frequency; None:
     no due date), in one UPDATE. Returns how many rows."""
     if days is None:
-        return customers.update(engagement_due_at=None)
-    return customers.update(engagement_due_at=Coalesce("last_engaged_at", "created_at") + timedelta(days=days))
+        return customers.update(engagement_due_at=None, updated_at=timezone.now())
+    return customers.update(engagement_due_at=Coalesce("last_engaged_at", "created_at") + timedelta(days=days),
+                            updated_at=timezone.now())
 
 
 def customers_engagement_set_all(
@@ -159,7 +168,7 @@ def customers_engagement_set_all(
     customer row (activities passes subqueries over its table), then their due dates: one UPDATE, plus one per
     segment and one for the customers without a segment."""
     customers = Customer.objects.all() if customer_ids is None else Customer.objects.filter(pk__in=list(customer_ids))
-    customers.update(last_engaged_at=last_engaged_at, next_engagement_at=next_engagement_at)
+    customers.update(last_engaged_at=last_engaged_at, next_engagement_at=next_engagement_at, updated_at=timezone.now())
     default_days = None
     for segment in CustomerSegment.objects.all():
         customers_due_refresh(customers=customers.filter(segment=segment), days=segment.engage_every_days)

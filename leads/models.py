@@ -69,6 +69,10 @@ class Lead(ChoiceDisplayMixin, models.Model):
                 fields=["converted_at"], include=["partner", "value"], condition=Q(converted_at__isnull=False),
                 name="lead_converted_cover_idx",
             ),
+            # The API's sync order (api.pagination): a page is an index walk from the cursor, for everyone or a rep.
+            models.Index(fields=["updated_at", "id"], name="lead_updated_idx"),
+            models.Index(fields=["assigned_to", "updated_at", "id"], name="lead_assignee_updated_idx"),
+            models.Index(fields=["partner", "updated_at", "id"], name="lead_partner_updated_idx"),
         ]
 
     def __str__(self):
@@ -152,6 +156,10 @@ class Customer(models.Model):
             GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="customer_company_trgm_idx"),
             models.Index(fields=["assigned_to", "engagement_due_at"], name="customer_assignee_due_idx"),
             models.Index(fields=["engagement_due_at"], name="customer_due_idx"),
+            # The API's sync order (api.pagination), as for leads.
+            models.Index(fields=["updated_at", "id"], name="customer_updated_idx"),
+            models.Index(fields=["assigned_to", "updated_at", "id"], name="customer_assignee_updated_idx"),
+            models.Index(fields=["partner", "updated_at", "id"], name="customer_partner_updated_idx"),
         ]
 
     def __str__(self):

@@ -118,12 +118,14 @@ def test_key_without_the_group_scope_is_403(client, manager, make_key, bearer):
 
 def test_read_key_cannot_write_403_and_write_key_gets_405_on_read_only_list(client, manager, make_key, bearer):
     """DRF checks permissions before it looks for the method's handler: a read-only key is refused (403, the scope
-    partners:write is missing); a key with partners:write reaches the list, which has no POST (405)."""
+    partners:write is missing); a key with partners:write reaches the list, whose POST validates the body (400) and
+    which has no PUT (405)."""
     _key, read_secret = make_key(manager, scopes=["partners:read"])
     _key, write_secret = make_key(manager, scopes=["partners:read", "partners:write"])
     body = assert_problem(client.post(PARTNERS, {}, content_type="application/json", **bearer(read_secret)), 403)
     assert "partners:write" in body["detail"]
-    assert_problem(client.post(PARTNERS, {}, content_type="application/json", **bearer(write_secret)), 405)
+    assert_problem(client.post(PARTNERS, {}, content_type="application/json", **bearer(write_secret)), 400)
+    assert_problem(client.put(PARTNERS, {}, content_type="application/json", **bearer(write_secret)), 405)
     for method in (client.put, client.patch, client.delete):
         assert_problem(method(PARTNERS, **bearer(read_secret)), 403)
     # OPTIONS is a read: allowed with the read scope

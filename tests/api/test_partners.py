@@ -69,14 +69,18 @@ def test_a_reps_key_never_sees_another_reps_partners(client, rep, other_rep, mak
 
 
 def test_others_records_are_404_on_every_verb_for_the_detail(client, rep, other_rep, make_key, bearer):
-    """The detail view only has GET: other verbs are 405 for every id (own or not), so they reveal nothing."""
+    """The detail view has GET and PATCH: another rep's partner is a 404 on both; the verbs it lacks are 405 for every
+    id (own or not), so they reveal nothing."""
     mine = factories.PartnerFactory(assigned_to=rep)
     theirs = factories.PartnerFactory(assigned_to=other_rep)
     _key, secret = make_key(rep, scopes=["partners:read", "partners:write"])
-    for verb in ("put", "patch", "delete", "post"):
+    for verb in ("put", "delete", "post"):
         own = getattr(client, verb)(f"{PARTNERS}{mine.pk}/", **bearer(secret)).status_code
         other = getattr(client, verb)(f"{PARTNERS}{theirs.pk}/", **bearer(secret)).status_code
         assert own == other == 405
+    own = client.patch(f"{PARTNERS}{mine.pk}/", {}, content_type="application/json", **bearer(secret))
+    other = client.patch(f"{PARTNERS}{theirs.pk}/", {"name": "x"}, content_type="application/json", **bearer(secret))
+    assert (own.status_code, other.status_code) == (200, 404)
 
 
 def test_a_manager_sees_everyone_and_filters(client, manager, rep, other_rep, make_key, bearer):
