@@ -53,6 +53,10 @@ class ServiceImportMixin(ImportExportMixin):
 
     import_kind = None
     import_template_name = "admin/business/import.html"
+    # Another app's import reuses these pages by overriding ``run_import`` (same arguments, an ImportResult back) and
+    # naming its columns and help text (pricing.admin: price entries).
+    import_columns: tuple[str, ...] = ("partner_code", "parameter", "period", "value")
+    import_help = ""
     import_formats = [CSV, XLSX]
     export_formats = [CSV, XLSX]
 
@@ -96,9 +100,8 @@ class ServiceImportMixin(ImportExportMixin):
                 uploads_delete_stale()
                 stored = upload_store(file=upload, file_format=file_format)
                 with upload_open(name=stored) as file:
-                    result = import_period_values(
-                        file=file, file_name=upload.name, kind=self.import_kind, user=request.user, dry_run=True,
-                        file_format=file_format,
+                    result = self.run_import(
+                        file=file, file_name=upload.name, user=request.user, dry_run=True, file_format=file_format
                     )
                 context["result"] = result
                 if result.ok:
@@ -130,9 +133,8 @@ class ServiceImportMixin(ImportExportMixin):
             return HttpResponseRedirect(self._url("import"))
         try:
             with upload_open(name=upload["path"]) as file:
-                result = import_period_values(
-                    file=file, file_name=upload["name"], kind=self.import_kind, user=request.user, dry_run=False,
-                    file_format=upload["format"],
+                result = self.run_import(
+                    file=file, file_name=upload["name"], user=request.user, dry_run=False, file_format=upload["format"]
                 )
         finally:
             upload_delete(name=upload["path"])
@@ -140,6 +142,12 @@ class ServiceImportMixin(ImportExportMixin):
             return self._render(request, self._blank_import_form(request), {"result": result})
         messages.success(request, f"Import of {upload['name']} finished. {result.summary()}")
         return HttpResponseRedirect(self._url("changelist"))
+
+    def run_import(self, *, file, file_name, user, dry_run, file_format):
+        """The import service behind both pages (a dry run for the preview, the real one on confirm)."""
+        return import_period_values(
+            file=file, file_name=file_name, kind=self.import_kind, user=user, dry_run=dry_run, file_format=file_format
+        )
 
     def _render(self, request, import_form, context):
         context.update(self.admin_site.each_context(request))
@@ -149,7 +157,9 @@ class ServiceImportMixin(ImportExportMixin):
                 "form": import_form,
                 "opts": self.model._meta,
                 "media": self.media + import_form.media,
-                "fields_list": [("", ["partner_code", "parameter", "period", "value"])],
+                "fields_list": [("", list(self.import_columns))],
+                "import_columns": self.import_columns,
+                "import_help": self.import_help,
                 "max_megabytes": settings.IMPORT_MAX_BYTES // (1024 * 1024),
             }
         )

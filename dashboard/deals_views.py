@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from portal import deal_services as services
 from portal.conflicts import find_conflicts
 from portal.deal_forms import ConfirmWonForm, DecisionForm, ExtensionDecisionForm, ReasonForm
+from portal.deal_line_selectors import deal_lines, deal_lines_total
 from portal.deal_selectors import STAFF_STATUSES, deal_get_for_user, history, review_queue_page
 from portal.models import DealRegistration
 
@@ -61,6 +62,7 @@ def _detail(request, registration, *, status=200, **forms):
                                    exclude_partner_id=registration.partner_id, exclude_registration_id=registration.pk)
     context = {
         "registration": registration, "history": history(registration), "conflicts": conflicts,
+        "lines": (lines := deal_lines(registration)), "lines_total": deal_lines_total(lines),  # issue 17 (one query)
         "may_decide": services.may_decide(user=request.user, partner=registration.partner),
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "extension_form": forms.get("extension_form") or ExtensionDecisionForm(prefix="extension"),

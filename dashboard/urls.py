@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dashboard import views
+from dashboard import prices_views, views
 
 app_name = "partners"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("assignees/", views.assignee_suggestions, name="assignees"),
     path("<int:pk>/", views.partner_detail, name="detail"),
     path("<int:pk>/edit/", views.partner_edit, name="edit"),
+    path("<int:pk>/prices/", prices_views.partner_prices, name="prices"),  # the partner's price list (issue 17)
 ]

@@ -44,6 +44,7 @@ from portal.models import (
     Announcement,
     AnnouncementRead,
     DealEvent,
+    DealLine,
     DealRegistration,
     Invitation,
     Membership,
@@ -179,7 +180,7 @@ def portal_models() -> list:
     """The portal's tables that point at partners, leads or each other (``demo.demo_clear`` truncates them with the
     partners: PostgreSQL truncates a referenced table only together with the tables referencing it)."""
     return [AnnouncementRead, Announcement.partners.through, Announcement.tiers.through, Announcement, PortalEvent,
-            ProfileUpdate, SharedLead, DealEvent, DealRegistration, AccessRequest, PartnerDomain, Invitation,
+            ProfileUpdate, SharedLead, DealEvent, DealLine, DealRegistration, AccessRequest, PartnerDomain, Invitation,
             Membership]
 
 

@@ -52,12 +52,13 @@ class PartnerForm(forms.ModelForm):
 
     class Meta:
         model = Partner
-        fields = ["name", "code", "kind", "tier", "assigned_to", "business_potential", "website", "notes"]
+        fields = ["name", "code", "kind", "tier", "country", "assigned_to", "business_potential", "website", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.is_new = self.instance.pk is None
+        self.fields["country"].widget.attrs.update(size=3, autocapitalize="characters")  # price books by country
         if not self.is_new:
             # The code is the key of every import and of the sync: fixed once created (a manager can change it in the
             # admin, where the change is recorded). A disabled field ignores whatever is posted for it.
@@ -88,6 +89,9 @@ class PartnerForm(forms.ModelForm):
 
     def profile_bound_fields(self):
         return [self[PROFILE_PREFIX + field.key] for field in self.profile_fields]
+
+    def clean_country(self):
+        return (self.cleaned_data.get("country") or "").strip().upper()
 
     def main_bound_fields(self):
         return [self[name] for name in self.Meta.fields if name in self.fields]

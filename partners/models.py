@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -76,6 +77,11 @@ class Partner(ChoiceDisplayMixin, models.Model):
         max_digits=18, decimal_places=2, null=True, blank=True, help_text="Expected business per year."
     )
     website = models.URLField(blank=True)
+    country = models.CharField(
+        max_length=2, blank=True, default="", db_default="",  # db_default: bulk COPY/INSERTs that name no country
+        validators=[RegexValidator(r"^[A-Z]{2}\Z", "Use the two-letter ISO 3166-1 code, e.g. DE.")],
+        help_text="ISO 3166-1 alpha-2 code (e.g. DE); decides which country price books apply.",
+    )
     notes = models.TextField(blank=True)
     profile = models.JSONField(default=dict, blank=True, help_text="Values of the configurable profile fields.")
     # Denormalised from activities by activities.services, in the same transaction, so lists sort/filter by index.

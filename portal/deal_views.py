@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal import deal_services as services
 from portal.deal_forms import DealForm, LostForm, NoteForm, StageForm, new_form_token
+from portal.deal_line_selectors import deal_line_rows, deal_lines, deal_lines_total, deal_product_choices
+from portal.deal_line_services import deal_save_with_lines
 from portal.deal_selectors import deal_get_for_member, deal_list_page_for_member, history
 from portal.models import DealRegistration
 from portal.selectors import portal_member
@@ -58,10 +60,15 @@ def deal_list(request):
 def _save_and_maybe_submit(request, member, form, registration=None):
     """Save the draft, then submit it when the "Submit" button was pressed. Returns a redirect, or None with the
     errors on ``form``."""
+    lines, line_errors = _posted_lines(request)
+    if line_errors:
+        form.add_error(None, line_errors)
+        return None
     try:
-        saved = services.deal_save(member=member, registration=registration,
-                                   form_token=form.cleaned_data.get("form_token", "") if registration is None else "",
-                                   **form.service_kwargs())
+        # The product lines (issue 17) are priced and saved with the draft, in one transaction.
+        saved = deal_save_with_lines(member=member, registration=registration,
+                                     form_token=form.cleaned_data.get("form_token", "") if registration is None else "",
+                                     lines=lines, **form.service_kwargs())
     except ValidationError as error:
         _add_errors(form, error)
         return None
@@ -81,6 +88,47 @@ def _save_and_maybe_submit(request, member, form, registration=None):
     return redirect(_detail_url(saved))
 
 
+MAX_POSTED_LINES = 50
+
+
+def _posted_lines(request) -> tuple[list[tuple[str, int]] | None, list[str]]:
+    """The product lines of the posted form (``line_sku`` / ``line_quantity``, in order; blank rows skipped), or None
+    when the form had no lines section; and the errors naming each bad line."""
+    if "line_sku" not in request.POST:
+        return None, []
+    skus, quantities = request.POST.getlist("line_sku"), request.POST.getlist("line_quantity")
+    lines, errors = [], []
+    for number, sku in enumerate(skus[:MAX_POSTED_LINES], start=1):
+        sku = sku.strip()[:64]
+        text = quantities[number - 1].strip() if number <= len(quantities) else ""
+        if not sku and not text:
+            continue
+        if not sku:
+            errors.append(f"Line {number}: choose a product (its SKU).")
+            continue
+        if not text:
+            text = "1"
+        if len(text) > 7 or not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+            errors.append(f"Line {number}: the quantity must be a whole number from 1 to 1,000,000.")
+            continue
+        lines.append((sku, int(text)))
+    if len(skus) > MAX_POSTED_LINES:
+        errors.append(f"At most {MAX_POSTED_LINES} product lines.")
+    return lines, errors
+
+
+def _form_context(request, member, form, registration) -> dict:
+    """The form page's context: the product lines (as posted, or the draft's) and the products to suggest."""
+    if request.method == "POST" and "line_sku" in request.POST:
+        rows = [{"sku": sku, "quantity": quantity} for sku, quantity in
+                zip(request.POST.getlist("line_sku")[:MAX_POSTED_LINES], request.POST.getlist("line_quantity"),
+                    strict=False)]
+    else:
+        rows = deal_line_rows(deal_lines(registration)) if registration is not None else []
+    return {"member": member, "form": form, "registration": registration, "lines": rows,
+            "products": deal_product_choices(member)}
+
+
 @login_required
 @require_http_methods(GET_POST)
 def deal_new(request):
@@ -96,7 +144,7 @@ def deal_new(request):
             form.data["form_token"] = new_form_token()
     else:
         form = DealForm(initial={"form_token": new_form_token(), "currency": "EUR"})
-    return render(request, "portal/deals/form.html", {"member": member, "form": form, "registration": None},
+    return render(request, "portal/deals/form.html", _form_context(request, member, form, None),
                   status=400 if form.is_bound else 200)
 
 
@@ -117,13 +165,14 @@ def deal_edit(request, pk):
                 return done
     else:
         form = DealForm(initial=DealForm.initial_from(registration))
-    return render(request, "portal/deals/form.html", {"member": member, "form": form, "registration": registration},
+    return render(request, "portal/deals/form.html", _form_context(request, member, form, registration),
                   status=400 if form.is_bound else 200)
 
 
 def _detail(request, member, registration, *, status=200, **forms):
     context = {
         "member": member, "registration": registration, "history": history(registration),
+        "lines": (lines := deal_lines(registration)), "lines_total": deal_lines_total(lines),  # issue 17 (one query)
         "review_days": settings.DEAL_REVIEW_DAYS,
         "can_edit": registration.status in (Status.DRAFT, Status.RETURNED),
         "stage_form": forms.get("stage_form") or StageForm(initial={"stage": registration.stage}),

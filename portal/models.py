@@ -389,3 +389,31 @@ class ProfileUpdate(ChoiceDisplayMixin, models.Model):
 
     def __str__(self):
         return f"profile update of {self.partner_id} ({self.status})"
+
+
+class DealLine(models.Model):
+    """A product on a deal registration (issue 17): the quantity, and the unit price the partner's price books gave
+    when the line was saved (``pricing.selectors``), kept as it was. Written by ``portal.deal_line_services`` only."""
+
+    registration = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("pricing.Product", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=18, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    price_book = models.ForeignKey("pricing.PriceBook", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["registration", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "position"], name="portal_dealline_position"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="portal_dealline_quantity"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_id} at {self.unit_price} {self.currency}"
+
+    @property
+    def total(self):
+        return self.unit_price * self.quantity

@@ -11,6 +11,7 @@ PORTAL_NAV = (
     ("home", _("Home"), "portal:home", False),
     ("learn", _("Getting started"), "onboarding:start", False),  # the partner's own Getting Started page (issue 15)
     ("deals", _("Deals"), "portal:deals", False),
+    ("prices", _("Prices"), "portal:prices", False),  # the partner's price list (issue 17)
     ("leads", _("Leads"), "portal:leads", False),
     ("messages", _("Messages"), "portal:messages", False),
     ("library", _("Library"), "library:home", False),

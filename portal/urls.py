@@ -13,4 +13,5 @@ urlpatterns = [
     path("deals/", include("portal.deal_urls")),  # deal registrations
     path("leads/", include("portal.lead_urls")),  # leads shared with the partner
     path("messages/", include("portal.message_urls")),  # announcements (the bell) and the feed
+    path("prices/", include("portal.price_urls")),  # the partner's price list (issue 17)
 ]

@@ -293,12 +293,13 @@ def test_detail_pages_query_budgets(acme_web, acme_member, globex_admin, rep, dj
     services.deal_decide(registration=registration, by=rep, decision="return", reason="more")
     services.deal_save(member=acme_member, registration=registration, notes="more")
     services.deal_submit(registration=registration, member=acme_member)
-    with django_assert_num_queries(6):
-        # session, user, membership, the registration (with partner, reviewer), its history, the bell's count
+    with django_assert_num_queries(7):
+        # session, user, membership, the registration (with partner, reviewer), its history, its product lines
+        # (issue 17), the bell's count
         assert acme_web.get(reverse("portal:deal_detail", args=[registration.pk])).status_code == 200
     staff = logged_in(rep)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         # session, user, the visibility check, the registration (partner, tier, rep, reviewer, decider, creator,
-        # lead), the conflicts (savepoint, SET LOCAL threshold, the statement, release), its history
+        # lead), the conflicts (savepoint, SET LOCAL threshold, the statement, release), its history, its product lines
         page = staff.get(reverse("deals:detail", args=[registration.pk]))
     assert page.content.decode().count("Initech ") >= 5

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from devtools import demo, demo_portal
 from devtools.demo_library import library_seed
 from devtools.demo_onboarding import onboarding_seed
+from devtools.demo_pricing import pricing_seed
 from insights.evaluate import insights_evaluate, insights_statistics_refresh
 from insights.team_refresh import team_figures_refresh
 from partners.models import Partner
@@ -35,6 +36,7 @@ class Command(BaseCommand):
                     self._seed_portal(seed, self._progress(time.monotonic()), logins=False)
                 library_seed(progress=self._progress(time.monotonic()))  # issue 15, when missing (each runs once)
                 onboarding_seed(progress=self._progress(time.monotonic()))
+                pricing_seed(progress=self._progress(time.monotonic()))  # issue 17, when missing (once)
                 self.stdout.write("Demo data already loaded; nothing to do.")
                 self._print_logins()
                 return
@@ -50,6 +52,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         library_seed(progress=self._progress(started))  # issue 15: a few categories, tags and resources (once)
         onboarding_seed(progress=self._progress(started))  # issue 15: content pages, a track of every step kind
+        pricing_seed(progress=self._progress(started))  # issue 17: products and price books of every scope (once)
         # What the nightly jobs would have done, so a new user finds suggestions on Today and figures on /team/.
         progress = self._progress(started)
         step = time.monotonic()
