@@ -1,0 +1,140 @@
+"""Benchmark section ``crmsync`` (issue 17): the CRM sync's initial pull and an incremental pull of 1,000 changes,
+through the real Salesforce connector (simple-salesforce over HTTPS) against the local Salesforce of
+tests/integrations/fake_salesforce.py, run as its own process on 127.0.0.1 (so its JSON encoding does not share this
+process's CPU time slices).
+
+- A connection named ``bench-crmsync`` is created (refused when one exists: a previous run did not clean up).
+- ``ACCOUNTS`` accounts are loaded into the local server; the initial pull is timed (pages of 2,000, each its own
+  transaction) and this process's resident memory is sampled every 0.2 s: "flat" means the peak during the pull is
+  within MEMORY_FLAT_MB of the resident size after the first page.
+- Then ``CHANGES`` accounts are changed remotely and the incremental pull is timed.
+- Afterwards the partners the pull created, their outbox events, refs, runs and the connection are deleted again.
+
+Only accounts (partner ↔ Account) are synced by the engine so far: the issue's contacts (300k) and leads (1M) are
+not part of the figure. Returns plain dicts with ``devtools.bench.Row``'s fields.
+"""
+
+import json
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.test.utils import override_settings
+
+from integrations.models import Connection, ExternalRef
+from integrations.services import connection_create, connection_pull
+from outbox.models import Event
+from partners.models import Partner
+
+ACCOUNTS = 100_000
+CHANGES = 1_000
+INITIAL_S, INCREMENTAL_S = 600.0, 10.0
+MEMORY_FLAT_MB = 100
+NAME = "bench-crmsync"
+FAKE = Path(settings.BASE_DIR) / "tests" / "integrations" / "fake_salesforce.py"
+
+
+def _noop(message):
+    pass
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class _Sampler(threading.Thread):
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples: list[float] = []
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(0.2):
+            self.samples.append(_rss_mb())
+
+
+def _post(url: str, body: dict, cert: str) -> dict:
+    context = ssl.create_default_context(cafile=cert)
+    request = urllib.request.Request(  # noqa: S310 (https to our own local server)
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, context=context, timeout=600) as answer:  # noqa: S310 (our local server)
+        return json.loads(answer.read())
+
+
+def bench_crmsync(*, repeat=1, accounts=ACCOUNTS, changes=CHANGES, progress=_noop):
+    if Connection.objects.filter(name=NAME).exists():
+        raise RuntimeError(f"a connection named {NAME!r} exists (a previous run did not clean up): delete it first")
+    fake = subprocess.Popen([sys.executable, str(FAKE)], stdout=subprocess.PIPE, text=True,  # noqa: S603
+                            cwd=settings.BASE_DIR, env={"PYTHONPATH": str(settings.BASE_DIR),
+                                                        "PATH": "/usr/bin:/bin"})
+    rows = []
+    try:
+        url, cert = fake.stdout.readline().split()
+        progress(f"crmsync: loading {accounts:,} accounts into the local Salesforce")
+        _post(f"{url}/_fake/load", {"object": "Account", "count": accounts}, cert)
+        from tests.integrations.fake_salesforce import CLIENT_ID, CLIENT_SECRET
+
+        # DEBUG off as in production: with it on, Django keeps the last 9,000 statements' SQL (page INSERTs included)
+        with override_settings(CRM_CA_BUNDLE=cert, DEBUG=False):
+            connection = connection_create(name=NAME, instance_url=url,
+                                           credentials={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+            try:
+                sampler = _Sampler()
+                base = _rss_mb()
+                sampler.start()
+                progress("crmsync: initial pull")
+                started = time.perf_counter()
+                run = connection_pull(connection_id=connection.pk).run
+                initial = time.perf_counter() - started
+                sampler.stopped.set()
+                sampler.join()
+                samples = sampler.samples or [base]
+                settled = samples[min(len(samples) - 1, 5)]
+                peak = max(samples)
+                half = max(samples[: len(samples) // 2] or [peak])  # flat: the second half grows no further
+                flat = peak - settled <= MEMORY_FLAT_MB
+                rows.append(dict(
+                    section="crmsync", name=f"initial pull, {accounts:,} accounts ({run.pages} pages)",
+                    median=f"{initial:.1f} s", target=f"≤ {INITIAL_S:.0f} s, flat memory",
+                    ok=initial <= INITIAL_S and flat and run.status == "ok" and run.created == accounts,
+                    note=f"{run.created:,} created, {run.errors} errors; RSS {base:.0f} MB before, {settled:.0f} MB "
+                         f"after ~1 s, peak {half:.0f} MB in the first half and {peak:.0f} MB overall "
+                         f"({accounts / initial:,.0f} records/s)",
+                ))
+                progress(f"crmsync: {changes:,} remote changes, incremental pull")
+                timings = []
+                for _ in range(max(1, repeat)):
+                    _post(f"{url}/_fake/load", {"object": "Account", "touch": changes}, cert)
+                    started = time.perf_counter()
+                    run = connection_pull(connection_id=connection.pk).run
+                    timings.append(time.perf_counter() - started)
+                timings.sort()
+                median = timings[len(timings) // 2]
+                rows.append(dict(
+                    section="crmsync", name=f"incremental pull, {changes:,} changes",
+                    median=f"{median:.2f} s", target=f"≤ {INCREMENTAL_S:.0f} s",
+                    ok=median <= INCREMENTAL_S and run.status == "ok" and run.updated == changes,
+                    note=f"{run.received:,} received, {run.updated:,} updated, {run.errors} errors",
+                ))
+            finally:
+                progress("crmsync: cleaning up")
+                ids = list(ExternalRef.objects.filter(connection=connection).values_list("local_id", flat=True))
+                ExternalRef.objects.filter(connection=connection).delete()
+                connection.delete()
+                for start in range(0, len(ids), 10_000):
+                    chunk = ids[start:start + 10_000]
+                    Event.objects.filter(subject_type="partner", subject_id__in=chunk).delete()  # the pull's events
+                    Partner.objects.filter(pk__in=chunk).delete()
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+    return rows
