@@ -315,6 +315,33 @@ def invitation_accept(
     return user
 
 
+@transaction.atomic
+def sso_member_create(
+    *, partner: Partner, email: str, first_name: str, last_name: str, role: str, now: datetime | None = None
+) -> AbstractBaseUser:
+    """A partner user created at their first sign-in through their partner's own identity provider (accounts.services,
+    when that IdP allows it): username = the verified address, lower case, no usable password, and the membership.
+    ValidationError when the address already has an account (one partner per user)."""
+    now = now or timezone.now()
+    email = normalise_email(email)
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": f"Unknown partner role {role!r}."})
+    user = get_user_model()(username=email, email=email, first_name=first_name.strip()[:150],
+                            last_name=last_name.strip()[:150], is_active=True)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationError(ONE_PARTNER_PER_USER) from None
+    Membership.objects.create(user=user, partner=partner, role=role, created_at=now)
+    portal_events_record(items=[EventItem(
+        partner_id=partner.pk, kind=PortalEvent.Kind.COLLEAGUE_JOINED, title=f"{_user_label(user)} joined",
+        link=reverse("portal:people"), actor_id=user.pk, source_key=f"member:{user.pk}:joined",
+    )], at=now)
+    return user
+
+
 # --- Colleagues -----------------------------------------------------------------------------------------------------
 
 
