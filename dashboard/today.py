@@ -2,14 +2,18 @@
 
 Query budget (a rep; a manager adds one, the reps of the filter): 1. whether the user sees all partners (visibility),
 2. overdue and due-this-week partner ids with their capped counts, one statement (``partners.selectors.partners_due``),
-3. scheduled calls/meetings and due reminders with their counts, one statement for a rep or a manager's ``?rep=``
-(two, each capped, for a manager's whole team) (``activities.selectors.activities_today``), 5. the rows of every partner shown, with what their quick actions need (``partner_list_rows``), 6. how each of those
-partners is usually reached (``channels_detected``), 7. "What to do next": the top insights across the scope
-(``insights.selectors.insights_for_today``), 8. "Customers to engage" — the customers due by the end of today, with
-their capped count — and the rows of those and of the customers of the calls, meetings and reminders shown, in one
-statement (``leads.customer_selectors.customers_to_engage``), 9. "Tickets needing you": the open tickets assigned to
-the user (``service.selectors.tickets_needing``).
+3. scheduled calls/meetings and due reminders with their counts, one statement (a manager's whole team: each count
+capped) (``activities.selectors.activities_today``), 4. the rows of every partner shown, with what their quick actions
+need (``partner_list_rows``), 5. how each of those partners is usually reached (``channels_detected``), 6. "What to do
+next": the top insights across the scope (``insights.selectors.insights_for_today``), 7. "Customers to engage" — the
+customers due by the end of today, with their capped count — and the rows of those and of the customers of the calls,
+meetings and reminders shown, in one statement (``leads.customer_selectors.customers_to_engage``), 8. "Tickets needing
+you": the open tickets assigned to the user (``service.selectors.tickets_needing``).
 The same whatever the number of partners and customers: each section is capped.
+
+Speed (docs/benchmarks.md, issue 13): the sections' statements are fixed raw SQL built once per process (the ORM
+compiled them anew on every request), and each shown partner's and customer's quick actions are built once here, not
+per card in the template (a partner shows on its due card and on each of its calls).
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities.selectors import ActivitySection, activities_today, channels_detected
-from dashboard.customer_actions import customer_row_actions
+from dashboard.customer_actions import customer_log_url
 from insights.models import Insight
 from insights.selectors import insights_for_today
 from leads.customer_selectors import (
@@ -31,6 +35,7 @@ from leads.customer_selectors import (
     customers_to_engage,
 )
 from leads.models import Customer
+from partners import contacts as rules
 from partners.models import Partner
 from partners.selectors import (
     DueSection,
@@ -40,6 +45,7 @@ from partners.selectors import (
     rep_options,
     user_sees_all_partners,
 )
+from partners.templating import log_url, quick_actions_html
 from service.selectors import OpenTickets, tickets_needing
 
 SECTION_LIMIT = 20
@@ -90,7 +96,7 @@ def _day_start(day) -> datetime:
 
 def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_LIMIT) -> Today:
     """Today for ``user``: across all their partners and customers (a manager: all they see, or those of the rep with
-    username ``rep``). Times are in the active time zone. 9 queries (10 for a manager), see the module docstring."""
+    username ``rep``). Times are in the active time zone. 8 queries (9 for a manager), see the module docstring."""
     now = timezone.now()
     today = timezone.localdate(now)
     week_end = _day_start(today + timedelta(days=WEEK_DAYS + 1))  # today and the next 7 days
@@ -116,8 +122,14 @@ def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_
     rows = partner_list_rows(ids)
     detected = channels_detected(partner_ids=ids)
     insights = insights_for_today(partners=scope, sees_all=sees_all, whole_team=sees_all and not rep)
+    placed = _placed(activities, "partner_id")
     for partner in rows:
         partner.detected_channel = detected.get(partner.pk, "")
+        actions = rules.quick_actions(
+            partner.primary_contacts, partner.primary_location, ids=partner.primary_contact_ids,
+            preferred=partner.preferred_contact, detected=partner.detected_channel,
+        )
+        _set_actions(partner, actions, log_url(partner.pk), no_map=partner.pk in placed)
     partners = {partner.pk: partner for partner in rows}
     customer_scope = customer_today_scope(user=user, rep=rep)
     customers_due, customers = _customers(customer_scope, activities, until=_day_start(today + timedelta(days=1)),
@@ -147,17 +159,36 @@ def today_agenda(*, user: AbstractBaseUser, rep: str = "", limit: int = SECTION_
     )
 
 
+def _placed(activities: dict[str, ActivitySection], subject: str) -> set[int]:
+    """The partners (``subject`` "partner_id") or customers ("customer_id") with a call or meeting card that has its
+    own place: those cards show the subject's links without a second map link (built only for those)."""
+    return {
+        getattr(a, subject) for part in activities.values() for a in part.rows
+        if getattr(a, subject) and (a.location_id or a.place)
+    }
+
+
+def _set_actions(row, actions: list[rules.QuickAction], log_link: str, *, no_map: bool) -> None:
+    """A shown partner's or customer's quick actions as HTML, built once per row here (not per card in the template:
+    a partner can show on its due card and on each of its calls): ``quick_actions`` and, for ``no_map``,
+    ``quick_actions_no_map`` (the same links but the map link, which is always the last)."""
+    row.quick_actions = quick_actions_html(actions, row.name, log_link)
+    if no_map:
+        row.quick_actions_no_map = quick_actions_html(
+            [action for action in actions if action.action != "navigate"], row.name, log_link
+        )
+
+
 def _customers(scope, activities: dict[str, ActivitySection], *, until: datetime, rep: str, limit: int):
     """"Customers to engage" (due before ``until``, the end of today: overdue or due today) and the rows of every
     customer Today shows (those and the activities' customers), each with its quick actions: one query."""
     also = list(dict.fromkeys(a.customer_id for part in activities.values() for a in part.rows if a.customer_id))
-    # A meeting card with its own place shows the customer's links without a second map link (built only for those).
-    placed = {a.customer_id for part in activities.values() for a in part.rows if a.customer_id and (a.location_id or a.place)}
+    placed = _placed(activities, "customer_id")
     section, customers = customers_to_engage(customers=scope, until=until, limit=limit, also_ids=also)
     for customer in customers.values():
-        customer.quick_actions = customer_row_actions(customer)
-        if customer.pk in placed:
-            customer.quick_actions_no_map = customer_row_actions(customer, navigate=False)
+        actions = rules.quick_actions(customer.primary_contacts, customer.primary_location,
+                                      ids=customer.primary_contact_ids)
+        _set_actions(customer, actions, customer_log_url(customer.pk), no_map=customer.pk in placed)
     params = {"overdue": "on", "sort": "due", **({"assigned_to": rep} if rep else {})}
     more_url = f"{reverse('customers:list')}?{urlencode(params)}"
     return CustomerItems([customers[pk] for pk in section.ids if pk in customers], section, more_url), customers

@@ -211,12 +211,20 @@ def test_manager_query_count_is_fixed(manager_client, rep, other_rep, django_ass
     make_busy_day(rep, 15)
     make_busy_day(other_rep, 15)
     # 1. session, 2. user, 3. visibility, 4. the reps of the filter, 5. overdue and due soon in one statement,
-    # 6. meetings, 7. reminders (everyone's: each its own capped statement), 8. partner rows, 9. detected channels,
-    # 10. the top insights, 11. customers to engage with the shown customers' rows, 12. the open tickets assigned to
-    # the manager.
-    with django_assert_num_queries(12):
+    # 6. meetings and reminders (everyone's: one statement, each section's count capped), 7. partner rows,
+    # 8. detected channels, 9. the top insights, 10. customers to engage with the shown customers' rows, 11. the open
+    # tickets assigned to the manager.
+    with django_assert_num_queries(11):
         response = manager_client.get(TODAY)
-    assert len(response.context["today"].overdue.rows) == 20
+    agenda = response.context["today"]
+    assert len(agenda.overdue.rows) == 20
+    # Everyone's calls and meetings (a partner meeting and a customer call per row of each rep's day) and reminders:
+    # the first 20 of each by time, with the section's whole count.
+    for section in (agenda.scheduled, agenda.reminders):
+        assert len(section.rows) == 20 and section.count == 60 and not section.capped
+        assert [(a.start_at, a.pk) for a in section.rows] == sorted((a.start_at, a.pk) for a in section.rows)
+    assert {a.mode for a in agenda.scheduled.rows} == {"scheduled"} and {a.mode for a in agenda.reminders.rows} == {
+        "reminder"}
     # Filtered to one rep: the meetings and reminders of that rep's partners and customers in one statement.
     with django_assert_num_queries(11):
         manager_client.get(TODAY, {"rep": "rep2"})

@@ -54,6 +54,27 @@ def test_who_sees_which_ticket(rep, other_rep, manager):
     assert not ticket_visible_to(AnonymousUser()).exists()
 
 
+def test_todays_tickets_are_in_the_order_of_the_other_sections(rep, manager, customer):
+    """Today's section is a fixed statement (service.selectors._NEEDING_SQL): the same rows and order as the ORM's
+    urgency order, paused clocks included (a ticket paused after its due date is breached, one paused before is
+    not), for the rep and for a manager's ``?rep=``."""
+    now = timezone.now()
+    late_then_paused = factories.ticket(customer, priority="low", subject="Late, then waiting", assignee=rep,
+                                        now=now - timedelta(days=8))
+    services.ticket_set_status(ticket=late_then_paused, by=rep, status=Ticket.Status.WAITING)
+    paused_in_time = factories.ticket(customer, priority="urgent", subject="On hold in time", assignee=rep)
+    services.ticket_set_status(ticket=paused_in_time, by=rep, status=Ticket.Status.ON_HOLD)
+    for number, priority in enumerate(("normal", "high", "low", "urgent", "high")):
+        factories.ticket(customer, priority=priority, subject=f"Ticket {number}", assignee=rep)
+    expected = [t.pk for t in partner_open_tickets(partner=customer.partner).rows]
+    assert expected[0] == late_then_paused.pk and len(expected) == 7
+    assert [t.pk for t in tickets_needing(user=rep).rows] == expected
+    section = tickets_needing(user=manager, rep=rep.username, limit=6)
+    assert [t.pk for t in section.rows] == expected[:6] and section.more
+    assert section.list_url == f"/tickets/?assignee={rep.username}"
+    assert section.rows[0].customer.name == "Foo Ltd" and section.rows[0].assignee.username == rep.username
+
+
 def test_open_sections_put_breached_then_urgent_first(rep, customer, django_assert_num_queries):
     now = timezone.now()
     low_late = factories.ticket(customer, priority="low", subject="Low but late", assignee=rep,
