@@ -181,7 +181,7 @@ class ActivityList(ApiView):
         parts = activities_visible_parts(request.user, queryset)
         queryset = page_candidates(queryset, parts, cursor=params.get("cursor"), limit=params["limit"])
         return page_response(queryset.select_related("owner", "closed_by"), params=params,
-                             serializer_class=ActivitySerializer)
+                             serializer_class=ActivitySerializer, narrowed=parts is not None)
 
     @extend_schema(
         operation_id="activities_create",

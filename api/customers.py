@@ -160,7 +160,8 @@ class CustomerList(ApiView):
                 queryset = queryset.filter(**{lookup: params.pop(name)})
         parts = customers_visible_parts(request.user, queryset)
         queryset = page_candidates(queryset, parts, cursor=params.get("cursor"), limit=params["limit"])
-        return page_response(_with_related(queryset), params=params, serializer_class=CustomerSerializer)
+        return page_response(_with_related(queryset), params=params, serializer_class=CustomerSerializer,
+                             narrowed=parts is not None)
 
 
 class CustomerDetail(ApiView):

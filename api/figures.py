@@ -1,7 +1,8 @@
 """/api/v1/ parameters, targets and achievements (scope group "figures"), and their bulk upserts.
 
-Reads go through ``business.selectors.figures_visible_to`` (the targets and achievements of the partners the caller
-may see: partners.selectors' rule). Lists are cursor pages by (updated_at, id) (indexes ``*_updated_idx``).
+Reads apply ``business.selectors.figures_visible_parts`` (the targets and achievements of the partners the caller
+may see: partners.selectors' rule) through ``api.resources.page_candidates``, so a rep's page reads their partners'
+rows on the (partner, updated_at, id) indexes. Lists are cursor pages by (updated_at, id) (indexes ``*_updated_idx``).
 
 The bulk upserts (``POST /targets/bulk``, ``/achievements/bulk``) send ``{"rows": [{partner_code, parameter, period,
 value}, …]}`` (at most ``BULK_MAX_ROWS``) through ``business.imports.import_period_rows``: the CSV import's own
@@ -37,6 +38,7 @@ from api.resources import (
     WRITE_ERRORS,
     WRITE_HEADERS,
     PageQuerySerializer,
+    page_candidates,
     page_response,
     page_serializer,
     query_params,
@@ -45,7 +47,7 @@ from api.views import ApiView
 from api.writes import api_write
 from business.imports import COLUMNS, MAX_ERRORS, import_period_rows
 from business.models import Achievement, Frequency, Parameter, Target, UploadBatch
-from business.selectors import figures_visible_to, parameters_all
+from business.selectors import figures_visible_parts, parameters_all
 from partners.selectors import partner_visible_to
 
 BULK_MAX_ROWS = 100_000
@@ -163,8 +165,9 @@ AchievementPageSerializer = page_serializer("AchievementPageSerializer", Achieve
 def figures(*, user, model, partner: str | None = None, parameter: str | None = None,
             period_from: tuple[date, date] | None = None, period_to: tuple[date, date] | None = None,
             source: str | None = None, updated_since=None):
-    """The figures ``user`` may see, filtered, with partner code and parameter joined (for ``cursor_page``)."""
-    queryset = figures_visible_to(user, model=model)
+    """The figures of ``model``, filtered (``user``'s visibility is applied by the caller: ``figures_visible_parts``
+    and ``page_candidates``)."""
+    queryset = model.objects.all()
     if partner:
         match = Q(code=partner)
         if partner.isascii() and partner.isdigit() and len(partner) <= 18:
@@ -180,6 +183,11 @@ def figures(*, user, model, partner: str | None = None, parameter: str | None = 
         queryset = queryset.filter(source=source)
     if updated_since:
         queryset = queryset.filter(updated_at__gte=updated_since)
+    return queryset
+
+
+def _with_related(queryset, model):
+    """Partner code and parameter joined."""
     return queryset.select_related("partner", "parameter").only(
         *[f.name for f in model._meta.concrete_fields if f.name not in ("partner", "parameter")],
         "partner__code", "parameter__code", "parameter__frequency",
@@ -195,7 +203,10 @@ class _FigureList(ApiView):
         params = query_params(request, self.query_serializer)
         filters = {name: params.pop(name) for name in list(params) if name not in ("cursor", "limit")}
         queryset = figures(user=request.user, model=self.model, **filters)
-        return page_response(queryset, params=params, serializer_class=self.serializer_class)
+        parts = figures_visible_parts(request.user, queryset)
+        queryset = page_candidates(queryset, parts, cursor=params.get("cursor"), limit=params["limit"])
+        return page_response(_with_related(queryset, self.model), params=params,
+                             serializer_class=self.serializer_class, narrowed=parts is not None)
 
 
 class TargetList(_FigureList):

@@ -157,7 +157,8 @@ class LeadList(ApiView):
                 queryset = queryset.filter(**{lookup: params.pop(name)})
         parts = leads_visible_parts(request.user, queryset)
         queryset = page_candidates(queryset, parts, cursor=params.get("cursor"), limit=params["limit"])
-        return page_response(_with_related(queryset), params=params, serializer_class=LeadSerializer)
+        return page_response(_with_related(queryset), params=params, serializer_class=LeadSerializer,
+                             narrowed=parts is not None)
 
     @extend_schema(
         operation_id="leads_create",

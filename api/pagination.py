@@ -10,10 +10,10 @@ ordered by another column.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core import signing
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 
@@ -51,10 +51,32 @@ class CursorPage:
     next_cursor: str | None
 
 
-def cursor_page(queryset: QuerySet, *, cursor: str | None, limit: int, column: str = "updated_at") -> CursorPage:
+def cursor_page(
+    queryset: QuerySet, *, cursor: str | None, limit: int, column: str = "updated_at", narrowed: bool = False
+) -> CursorPage:
     """One page of ``queryset`` after ``cursor``, in (``column``, id) order (``column``: a timestamp field of the
     model). One query (plus the queryset's prefetches). The table's columns are named through the queryset's own
-    table and the model's field."""
+    table and the model's field.
+
+    ``narrowed``: ``queryset`` holds only candidates after the cursor already (api.resources.page_candidates, a few
+    hundred ids): no cursor condition, and the order is an expression, so PostgreSQL reads those ids by primary key
+    rather than walking the (column, id) index from the cursor — with many rows sharing one timestamp (a bulk upsert)
+    it misjudged that walk as short and read 40k rows to keep a rep's 101."""
+    if narrowed:
+        order = ExpressionWrapper(F(column) + Value(timedelta(0)), output_field=DateTimeField())
+    else:
+        order = column
+        if cursor:
+            table = queryset.model._meta.db_table
+            name = queryset.model._meta.get_field(column).column  # a field of the model, never request text
+            when, pk = cursor_decode(cursor, column=column)
+            after = RawSQL(f'("{table}"."{name}", "{table}"."id") > (%s, %s)', [when, pk],  # noqa: S611 (our table)
+                           output_field=BooleanField())
+            queryset = queryset.filter(after)
+    rows = list(queryset.order_by(order, "id")[: limit + 1])
+    has_next, rows = len(rows) > limit, rows[:limit]
+    next_cursor = cursor_encode(getattr(rows[-1], column), rows[-1].pk, column=column) if has_next else None
+    return CursorPage(rows, next_cursor)
     table = queryset.model._meta.db_table
     name = queryset.model._meta.get_field(column).column  # a field of the model, never request text
     if cursor:

@@ -106,6 +106,9 @@ class Target(PeriodValue):
                          name="target_param_period_idx"),
             # The API's lists and syncs: cursor pages in (updated_at, id) order.
             models.Index(fields=["updated_at", "id"], name="target_updated_idx"),
+            # A rep's page: their partners' rows in that order, from the index alone (business.selectors.
+            # figures_visible_parts).
+            models.Index(fields=["partner", "updated_at", "id"], name="target_partner_updated_idx"),
         ]
 
     def __str__(self):
@@ -134,6 +137,9 @@ class Achievement(PeriodValue):
                          name="achievement_param_period_idx"),
             # The API's lists and syncs: cursor pages in (updated_at, id) order.
             models.Index(fields=["updated_at", "id"], name="achievement_updated_idx"),
+            # A rep's page: their partners' rows in that order, from the index alone (business.selectors.
+            # figures_visible_parts).
+            models.Index(fields=["partner", "updated_at", "id"], name="achieve_partner_updated_idx"),
         ]
 
     def __str__(self):

@@ -17,12 +17,13 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 
 from business import charts, periods
 from business.models import Achievement, Frequency, Parameter, Target
 from partners.models import Partner
 from partners.selectors import partner_visible_to, user_sees_all_partners
+from prm import pg
 
 TREND_PERIODS = 12  # the trendline shows this many periods unless a caller asks for another number
 ZERO = Decimal("0")
@@ -36,6 +37,18 @@ def figures_visible_to(user: AbstractBaseUser, *, model: type[Target] | type[Ach
     if user.is_authenticated and user_sees_all_partners(user):
         return model.objects.all()
     return model.objects.filter(partner__in=partner_visible_to(user))
+
+
+def figures_visible_parts(user: AbstractBaseUser, queryset: QuerySet) -> list[QuerySet] | None:
+    """``figures_visible_to`` applied to ``queryset`` (targets or achievements, filtered), as the parts whose union it
+    is — one part: the rows of the partners ``user`` sees, read by ``partner_id = ANY(ARRAY(…))`` on the
+    (partner, updated_at, id) index — or None when ``user`` sees every row. For the API's cursor pages
+    (``api.resources.page_candidates``)."""
+    if not (user.is_authenticated and user.is_active):
+        return [queryset.none()]
+    if user_sees_all_partners(user):
+        return None
+    return [queryset.filter(pg.AnyOf(F("partner_id"), Subquery(partner_visible_to(user).values("pk"))))]
 
 
 def parameters_all() -> list[Parameter]:
