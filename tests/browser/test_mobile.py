@@ -112,6 +112,9 @@ PAGES = [
     ("activity-edit", lambda w: f"/partners/{w['partner'].pk}/activities/{w['planned'].pk}/edit/", 200),
     ("notifications", lambda w: "/notifications/", 200),
     ("settings", lambda w: "/settings/", 200),
+    ("partner-prices", lambda w: f"/partners/{w['partner'].pk}/prices/", 200),
+    ("two-factor", lambda w: "/accounts/two-factor/", 200),
+    ("sessions", lambda w: "/accounts/sessions/", 200),
     ("not-found", lambda w: "/no/such/page/", 404),
     ("foreign-partner", lambda w: f"/partners/{w['foreign'].pk}/", 404),
 ]
