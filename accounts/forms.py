@@ -39,13 +39,19 @@ class AdminLoginForm(AdminAuthenticationForm):
 
 class ResetForm(PasswordResetForm):
     """Django's reset form: it emails only active users with a usable password whose address matches (any case), and
-    the page answers the same whether it did. The link points at SITE_URL (not the request's Host header), and a mail
-    server that is down is logged, not shown (the answer stays the same)."""
+    the page answers the same whether it did. The request only checks the address's shape and queues the rest
+    (accounts.tasks.send_password_reset → ``deliver``): finding the account and talking to the mail server happen in
+    the worker, so neither the answer nor its timing says whether an account uses the address. The link points at
+    SITE_URL (not the request's Host header), and a mail server that is down is logged, not shown."""
 
-    def save(self, **kwargs):
+    SUBJECT_TEMPLATE = "registration/password_reset_subject.txt"
+    EMAIL_TEMPLATE = "registration/password_reset_email.txt"
+
+    def deliver(self) -> None:
+        """The worker's part: Django's save (one email per matching user), with the link on SITE_URL."""
         site = urlparse(settings.SITE_URL)
-        kwargs.update(domain_override=site.netloc, use_https=site.scheme == "https")
-        return super().save(**kwargs)
+        super().save(domain_override=site.netloc, use_https=site.scheme == "https",
+                     subject_template_name=self.SUBJECT_TEMPLATE, email_template_name=self.EMAIL_TEMPLATE)
 
     def get_users(self, email):
         return (user for user in super().get_users(email) if not password_login_refused(user))

@@ -11,14 +11,16 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services, signin, totp
 from accounts.forms import LoginForm, ResetForm
+from accounts.tasks import send_password_reset
 from portal.selectors import PARTNER, SESSION_KIND
+from prm.tasks import enqueue_on_commit
 
 User = get_user_model()
 TOTP_SALT = "prm.accounts.totp-enrol"
@@ -55,11 +57,15 @@ def origin_of(url: str) -> str:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """The address is checked for shape here; the lookup and the email are a task after commit (ResetForm)."""
+
     form_class = ResetForm
     template_name = "registration/password_reset_form.html"
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        enqueue_on_commit(send_password_reset, email=form.cleaned_data["email"])
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

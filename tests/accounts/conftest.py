@@ -51,3 +51,22 @@ def make_provider(idp_server, **fields) -> IdentityProvider:
 @pytest.fixture
 def corp(db, idp):
     return make_provider(idp)
+
+
+@pytest.fixture
+def reset_worker():
+    """Runs the reset email task in this process as it is queued (the web answers first; a worker sends)."""
+    from prm.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+def ask_reset(client, email):
+    """POST the reset form and run what it queued after commit (the lookup and the email)."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post("/accounts/password-reset/", {"email": email})

@@ -8,15 +8,15 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests import factories
+from tests.accounts.conftest import ask_reset
 from tests.smtp import refused_smtp  # noqa: F401 (fixture)
 
 User = get_user_model()
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reset_worker")]
 NEW_PASSWORD = "Tangerine-Walrus-42"
 
 
-def ask(client, email):
-    return client.post("/accounts/password-reset/", {"email": email})
+ask = ask_reset
 
 
 def link_in(message) -> str:
@@ -83,6 +83,17 @@ def test_a_mail_server_that_is_down_gives_the_same_answer(client, refused_smtp):
     factories.rep_user(username="asha", email="asha@example.com")
     response = ask(client, "asha@example.com")
     assert response.status_code == 302 and response["Location"] == "/accounts/password-reset/sent/"
+
+
+def test_the_request_only_queues_the_lookup_and_the_email(client, smtp_server, django_assert_num_queries):
+    """The answer does the same work whether an account uses the address or not: nothing but the session (no user
+    lookup), the email waits for the task."""
+    factories.rep_user(username="asha", email="asha@example.com")
+    for email in ("asha@example.com", "nobody@example.com"):
+        with django_assert_num_queries(0):
+            response = client.post("/accounts/password-reset/", {"email": email})
+        assert response.status_code == 302
+    assert smtp_server.messages == []
 
 
 def test_bad_input_is_a_field_error(client):
