@@ -199,3 +199,11 @@ def test_event_titles_are_escaped_and_only_portal_links_are_links(acme_client, a
     html = acme_client.get(HOME).content.decode()
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;" in html
     assert "javascript:alert" not in html
+
+
+def test_the_portal_account_menu_links_to_the_users_sessions(acme_client):
+    """Sessions are listed and revocable by every user (accounts app): partner users reach theirs from the portal."""
+    home = acme_client.get("/portal/")
+    assert b'href="/accounts/sessions/"' in home.content
+    page = acme_client.get("/accounts/sessions/")
+    assert page.status_code == 200
