@@ -10,8 +10,13 @@ process's CPU time slices).
 - Then ``CHANGES`` accounts are changed remotely and the incremental pull is timed.
 - Afterwards the partners the pull created, their outbox events, refs, runs and the connection are deleted again.
 
-Only accounts (partner ↔ Account) are synced by the engine so far: the issue's contacts (300k) and leads (1M) are
-not part of the figure. Returns plain dicts with ``devtools.bench.Row``'s fields.
+- Then (``leads`` > 0) that many Salesforce leads are loaded and the pull that creates them (leads ↔ Lead, through
+  ``leads.services.leads_sync_upsert``: leads, their first history row and lead.created events) is timed.
+- Then (``products`` > 0) that many products and a standard price book pricing each of them are loaded, and the pull
+  that brings them into pricing (Product2, Pricebook2, PricebookEntry; pull only) is timed. They are deleted again.
+
+Accounts, leads, products and price entries are synced by the engine so far: the issue's contacts (300k) are not
+part of the figure, and leads are measured at ``LEADS`` (the issue's 1M: pass ``leads=1_000_000``). Returns plain dicts with ``devtools.bench.Row``'s fields.
 """
 
 import json
@@ -28,11 +33,15 @@ from django.test.utils import override_settings
 
 from integrations.models import Connection, ExternalRef
 from integrations.services import connection_create, connection_pull
+from leads.models import Lead
 from outbox.models import Event
 from partners.models import Partner
+from pricing.models import PriceBook, PriceEntry, Product
 
 ACCOUNTS = 100_000
 CHANGES = 1_000
+PRODUCTS = 20_000
+LEADS = 100_000
 INITIAL_S, INCREMENTAL_S = 600.0, 10.0
 MEMORY_FLAT_MB = 100
 NAME = "bench-crmsync"
@@ -70,7 +79,7 @@ def _post(url: str, body: dict, cert: str) -> dict:
         return json.loads(answer.read())
 
 
-def bench_crmsync(*, repeat=1, accounts=ACCOUNTS, changes=CHANGES, progress=_noop):
+def bench_crmsync(*, repeat=1, accounts=ACCOUNTS, changes=CHANGES, products=PRODUCTS, leads=LEADS, progress=_noop):
     if Connection.objects.filter(name=NAME).exists():
         raise RuntimeError(f"a connection named {NAME!r} exists (a previous run did not clean up): delete it first")
     fake = subprocess.Popen([sys.executable, str(FAKE)], stdout=subprocess.PIPE, text=True,  # noqa: S603
@@ -125,9 +134,50 @@ def bench_crmsync(*, repeat=1, accounts=ACCOUNTS, changes=CHANGES, progress=_noo
                     ok=median <= INCREMENTAL_S and run.status == "ok" and run.updated == changes,
                     note=f"{run.received:,} received, {run.updated:,} updated, {run.errors} errors",
                 ))
+                if leads:
+                    progress(f"crmsync: {leads:,} leads, pull")
+                    _post(f"{url}/_fake/load", {"object": "Lead", "count": leads}, cert)
+                    started = time.perf_counter()
+                    run = connection_pull(connection_id=connection.pk).run
+                    elapsed = time.perf_counter() - started
+                    rows.append(dict(
+                        section="crmsync", name=f"pull of {leads:,} leads ({run.pages} pages)",
+                        median=f"{elapsed:.1f} s", target="with the accounts (and 300k contacts, not synced yet): ≤ 600 s in all",
+                        ok=run.status == "ok" and run.created == leads and run.errors == 0,
+                        note=f"{run.created:,} created, {run.errors} errors ({leads / elapsed:,.0f} records/s)",
+                    ))
+                if products:
+                    progress(f"crmsync: {products:,} products and their standard prices, pull")
+                    _post(f"{url}/_fake/load", {"object": "Product2", "count": products}, cert)
+                    _post(f"{url}/_fake/load", {"object": "PricebookEntry", "count": products}, cert)
+                    started = time.perf_counter()
+                    run = connection_pull(connection_id=connection.pk).run
+                    elapsed = time.perf_counter() - started
+                    rows.append(dict(
+                        section="crmsync", name=f"pull of {products:,} products + {products:,} price entries",
+                        median=f"{elapsed:.1f} s", target="— (no target in the issue)",
+                        ok=run.status == "ok" and run.created == 2 * products + 1 and run.errors == 0,
+                        note=f"{run.pages} pages, {run.created:,} created, {run.errors} errors "
+                             f"({2 * products / elapsed:,.0f} records/s)",
+                    ))
             finally:
                 progress("crmsync: cleaning up")
-                ids = list(ExternalRef.objects.filter(connection=connection).values_list("local_id", flat=True))
+                refs = ExternalRef.objects.filter(connection=connection)
+                entry_ids = list(refs.filter(object="price_entry").values_list("local_id", flat=True))
+                product_ids = list(refs.filter(object="product").values_list("local_id", flat=True))
+                book_ids = list(refs.filter(object="price_book").values_list("local_id", flat=True))
+                for start in range(0, len(entry_ids), 10_000):
+                    PriceEntry.objects.filter(pk__in=entry_ids[start:start + 10_000]).delete()
+                PriceEntry.objects.filter(book_id__in=book_ids).delete()
+                for start in range(0, len(product_ids), 10_000):
+                    Product.objects.filter(pk__in=product_ids[start:start + 10_000]).delete()
+                PriceBook.objects.filter(pk__in=book_ids).delete()
+                lead_ids = list(refs.filter(object="lead").values_list("local_id", flat=True))
+                for start in range(0, len(lead_ids), 10_000):
+                    chunk = lead_ids[start:start + 10_000]
+                    Event.objects.filter(subject_type="lead", subject_id__in=chunk).delete()
+                    Lead.objects.filter(pk__in=chunk).delete()  # their history rows go with them (cascade)
+                ids = list(refs.filter(object="account").values_list("local_id", flat=True))
                 ExternalRef.objects.filter(connection=connection).delete()
                 connection.delete()
                 for start in range(0, len(ids), 10_000):

@@ -47,6 +47,7 @@ class Connection(models.Model):
 
 class SyncObject(models.TextChoices):
     ACCOUNT = "account", "Partner ↔ Account"
+    LEAD = "lead", "Lead ↔ Lead"
     PRODUCT = "product", "Product ← Product2"
     PRICE_BOOK = "price_book", "Price book ← Pricebook2"
     PRICE_ENTRY = "price_entry", "Price entry ← PricebookEntry"

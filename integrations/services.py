@@ -117,6 +117,7 @@ def connection_pull(*, connection_id: int, connector: Connector | None = None) -
     if not _claim(connection_id):
         return RunOutcome(run=None, reason="not claimed: running elsewhere, failing or backing off")
     connection = Connection.objects.get(pk=connection_id)
+    mappings_install_defaults(connection=connection)  # objects added since the connection was made (one INSERT)
     run = SyncRun.objects.create(connection=connection, kind=SyncRun.Kind.PULL, started_at=timezone.now())
     counts = Counts()
     try:
@@ -174,6 +175,7 @@ def connection_push(*, connection_id: int, object: str, local_ids: list[int],
     composite batches; record-level failures go to the sync log. A connection-level fault (ConnectorError) is raised
     for the caller to roll back its claim and record it (``connection_fault``)."""
     connection = Connection.objects.get(pk=connection_id)
+    mappings_install_defaults(connection=connection)
     spec = SPECS[object]
     run = SyncRun.objects.create(connection=connection, kind=SyncRun.Kind.PUSH, started_at=timezone.now())
     counts = Counts()
@@ -191,7 +193,7 @@ def connection_push(*, connection_id: int, object: str, local_ids: list[int],
 
 
 PUSH_CLAIM = 1000  # outbox events per transaction
-PUSH_TOPICS = {"partner": "account"}  # outbox subject_type → synced object
+PUSH_TOPICS = {"partner": "account", "lead": "lead"}  # outbox subject_type → synced object
 
 
 def crm_push_pending(*, limit: int = PUSH_CLAIM, connector_factory=None) -> int:
@@ -307,7 +309,7 @@ PREVIEW_RECORDS = 20
 @dataclass(frozen=True)
 class PreviewRow:
     remote_id: str
-    partner_id: int | None
+    partner_id: int | None  # the local record: a partner, or a lead for a lead mapping
     partner_name: str
     local_value: object
     remote_value: object
@@ -318,14 +320,13 @@ def mapping_preview(*, mapping: FieldMapping, connector: Connector | None = None
     """What ``mapping`` (changed, not saved) would do to the 20 most recently changed remote records: reads the CRM
     (one query call) and our side (2 queries); writes nothing."""
     from integrations.sync import decide, to_local, value_hash
-    from partners.models import Partner
 
     connection, spec = mapping.connection, SPECS[mapping.object]
     connector = connector or connector_for(connection, crypto.decrypt(connection.credentials_encrypted))
     records = connector.sample(spec.remote, [mapping.remote_field], PREVIEW_RECORDS)
     refs = {ref.remote_id: ref for ref in connection.refs.filter(object=spec.object,
                                                                  remote_id__in=[r.get("Id") for r in records])}
-    local = {row["pk"]: row for row in Partner.objects.filter(pk__in=[ref.local_id for ref in refs.values()])
+    local = {row["pk"]: row for row in spec.model.objects.filter(pk__in=[ref.local_id for ref in refs.values()])
              .values("pk", "name", "updated_at", mapping.local_field)}
     rows = []
     for record in records:

@@ -2,9 +2,11 @@
 
 Decisions:
 - Objects are described by an ``ObjectSpec`` (remote sObject, the external-id field on the remote that holds our key,
-  the local fields a mapping may name). Today: partner ↔ Account. The local rows are written only through the owning
-  app's services (``partners.services.partners_sync_upsert`` / ``partners_sync_deactivate``), set-based per page.
-- A page is one transaction: the partners it creates/changes, their ExternalRefs, the SyncLog rows of its failed
+  the local fields a mapping may name, the local model and the owner's writes). Mapped, both ways: partner ↔ Account
+  and lead ↔ Lead (stage ↔ Status through ``value_maps``). The local rows are written only through the owning app's
+  services (``partners.services.partners_sync_upsert`` / ``partners_sync_deactivate``, ``leads.services.
+  leads_sync_upsert`` / ``leads_sync_lose``), set-based per page.
+- A page is one transaction: the records it creates/changes, their ExternalRefs, the SyncLog rows of its failed
   records and the cursor (LastModifiedDate, Id) of its last record. A crash loses at most the page in flight, and the
   next run starts after the last committed page: nothing lost, nothing applied twice.
 - Per field, ExternalRef.synced holds a hash of the value last agreed by both sides. On pull, a remote value equal to it
@@ -31,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -38,6 +41,8 @@ from django.utils import timezone
 
 from integrations.connectors import PushResult, RemoteField, parse_datetime
 from integrations.models import Connection, ExternalRef, FieldMapping, SyncCursor, SyncLog, SyncObject, SyncRun
+from leads.models import Lead
+from leads.services import leads_sync_lose, leads_sync_upsert
 from partners.models import Partner
 from partners.services import partners_sync_deactivate, partners_sync_upsert
 from pricing.models import PriceBook, PriceEntry, Product, Source
@@ -61,6 +66,13 @@ class ObjectSpec:
     local_fields: tuple[str, ...] = ()  # the fields a FieldMapping may name (none for pull-only objects)
     decimal_fields: tuple[str, ...] = ()
     code_prefix: str = "SF-"
+    # Mapped (two-way) objects: the local model read, and the owner's set-based writes: ``upsert(rows, existing)`` →
+    # an object with ``ids``, ``created``, ``errors`` (partners_sync_upsert's shape); ``deactivate(ids, reason)``.
+    model: Any = None
+    upsert: Callable[[dict, dict], Any] | None = None
+    deactivate: Callable[[list[int], str], int] | None = None
+    # local field → {local value: remote value} for a field whose values differ (a lead's stage ↔ Status).
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     # Pull-only objects: the fixed remote columns read (no FieldMapping) and the page function that applies them.
     remote_fields: tuple[str, ...] = ()
     apply: Callable[["Context", list[dict], "Counts"], tuple[datetime, str] | None] | None = None
@@ -73,6 +85,24 @@ class ObjectSpec:
 ACCOUNT = ObjectSpec(
     object=SyncObject.ACCOUNT, remote="Account", external_id_field="PRM_Code__c", local_key="code",
     local_fields=("code", "name", "website", "notes", "business_potential"), decimal_fields=("business_potential",),
+    model=Partner, upsert=lambda rows, existing: partners_sync_upsert(rows=rows, existing=existing),
+    deactivate=lambda ids, reason: partners_sync_deactivate(partner_ids=ids, reason=reason),
+)
+# Leads ↔ Lead: our lead id in the Lead's external-id field PRM_Lead_Id__c (a custom text field marked External ID);
+# no key of ours is made up for a lead created in the CRM (its id is written back by the push). Stage ↔ Status by the
+# Lead's standard picklist values, plus "Working - Qualified" (add it to the org's picklist). A Lead deleted in the
+# CRM closes an open lead as lost.
+LEAD_STATUSES = {
+    Lead.Stage.NEW: "Open - Not Contacted", Lead.Stage.CONTACTED: "Working - Contacted",
+    Lead.Stage.QUALIFIED: "Working - Qualified", Lead.Stage.WON: "Closed - Converted",
+    Lead.Stage.LOST: "Closed - Not Converted",
+}
+LEAD = ObjectSpec(
+    object=SyncObject.LEAD, remote="Lead", external_id_field="PRM_Lead_Id__c", local_key="id",
+    local_fields=("name", "company", "email", "phone", "stage"), code_prefix="", model=Lead,
+    upsert=lambda rows, existing: leads_sync_upsert(rows=rows, existing=existing, reason="Closed in the CRM"),
+    deactivate=lambda ids, reason: leads_sync_lose(lead_ids=ids, reason=reason),
+    value_maps={"stage": {str(k): v for k, v in LEAD_STATUSES.items()}},
 )
 
 D, A, C = FieldMapping.Direction, FieldMapping.ApplyOn, FieldMapping.Conflict
@@ -82,6 +112,11 @@ DEFAULT_MAPPINGS = [
     (SyncObject.ACCOUNT, "name", "Name", D.BOTH, A.UPDATE, C.LATEST_WINS),
     (SyncObject.ACCOUNT, "website", "Website", D.BOTH, A.UPDATE, C.CRM_UNLESS_BLANK),
     (SyncObject.ACCOUNT, "notes", "Description", D.IN, A.UPDATE, C.CRM_WINS),
+    (SyncObject.LEAD, "name", "LastName", D.BOTH, A.UPDATE, C.LATEST_WINS),
+    (SyncObject.LEAD, "company", "Company", D.BOTH, A.UPDATE, C.LATEST_WINS),
+    (SyncObject.LEAD, "email", "Email", D.BOTH, A.UPDATE, C.LATEST_WINS),
+    (SyncObject.LEAD, "phone", "Phone", D.BOTH, A.UPDATE, C.LATEST_WINS),
+    (SyncObject.LEAD, "stage", "Status", D.BOTH, A.UPDATE, C.LATEST_WINS),
 ]
 
 
@@ -98,6 +133,12 @@ def _plain(value: object) -> object:
 
 
 def to_local(spec: ObjectSpec, name: str, value: object) -> object:
+    if name in spec.value_maps:
+        local = next((k for k, v in spec.value_maps[name].items() if v == value), None)
+        if local is None:
+            raise ValueError(f"{name}: {value!r} has no PRM equivalent (expected one of "
+                             f"{', '.join(spec.value_maps[name].values())})")
+        return local
     if name in spec.decimal_fields:
         if value in (None, ""):
             return None
@@ -112,7 +153,9 @@ def to_local(spec: ObjectSpec, name: str, value: object) -> object:
     return str(value)
 
 
-def to_remote(value: object) -> object:
+def to_remote(value: object, value_map: dict[str, str] | None = None) -> object:
+    if value_map is not None and value in value_map:
+        return value_map[value]
     if isinstance(value, Decimal):
         return float(value)
     return value if value != "" else None
@@ -214,12 +257,16 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
         connection=connection, object=spec.object, remote_id__in=[p[0] for p in parsed])}
     # First sync of a record that carries our key: link it to that partner rather than create a second one.
     keys = {str(r.get(spec.external_id_field)) for rid, _m, r in parsed if rid not in refs and r.get(spec.external_id_field)}
-    by_key = dict(Partner.objects.filter(code__in=keys).values_list("code", "pk")) if keys else {}
+    if spec.local_key == "id":
+        keys = {key for key in keys if key.isdigit() and len(key) < 19}
+    by_key = {str(key): pk for key, pk in spec.model.objects.filter(**{f"{spec.local_key}__in": keys})
+              .values_list(spec.local_key, "pk")} if keys else {}
     linked_elsewhere = set(ExternalRef.objects.filter(connection=connection, object=spec.object,
                                                       local_id__in=list(by_key.values())).values_list("local_id", flat=True))
     local_ids = [ref.local_id for ref in refs.values()] + list(by_key.values())
     local_fields = sorted({m.local_field for m in inbound})
-    local = {row["pk"]: row for row in Partner.objects.filter(pk__in=local_ids).values("pk", "updated_at", *local_fields)}
+    local = {row["pk"]: row for row in spec.model.objects.filter(pk__in=local_ids)
+             .values("pk", "updated_at", *local_fields)}
 
     rows: dict[str, dict] = {}
     existing: dict[str, int] = {}
@@ -238,8 +285,8 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
         pk = ref.local_id if ref else by_key.get(str(record.get(spec.external_id_field) or ""))
         if ref is None and pk in linked_elsewhere:
             counts.fail(ctx, remote_id, "in", "DUPLICATE_VALUE",
-                        f"{spec.external_id_field} {record.get(spec.external_id_field)!r} names a partner already "
-                        "linked to another record")
+                        f"{spec.external_id_field} {record.get(spec.external_id_field)!r} names a record already "
+                        "linked to another one")
             continue
         current = local.get(pk) if pk is not None else None
         creating, first = current is None, ref is None
@@ -265,7 +312,7 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
         except ValueError as exc:
             counts.fail(ctx, remote_id, "in", "MALFORMED_RECORD", str(exc))
             continue
-        if creating and not fields.get(spec.local_key):
+        if creating and spec.code_prefix and not fields.get(spec.local_key):
             fields[spec.local_key] = f"{spec.code_prefix}{remote_id}"
             synced.pop(spec.local_key, None)  # ours, not the CRM's: the push sends it back
         if not fields and ref is not None:
@@ -278,7 +325,7 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
         if pk is not None:
             existing[remote_id] = pk
         pending[remote_id] = (modified, synced, bool(fields))
-    written = partners_sync_upsert(rows={k: v for k, v in rows.items() if v or k not in existing}, existing=existing)
+    written = spec.upsert({k: v for k, v in rows.items() if v or k not in existing}, existing)
     for remote_id, message in written.errors.items():
         counts.fail(ctx, remote_id, "in", "INVALID_VALUE", message)
     ids = {**{k: v for k, v in existing.items() if k not in written.errors}, **written.ids}
@@ -301,7 +348,7 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
         update_fields=["local_id", "remote_modified_at", "synced", "values_hash", "deleted_remotely", "updated_at"],
     )
     if deleted:
-        partners_sync_deactivate(partner_ids=deleted, reason=DELETED_REASON)
+        spec.deactivate(deleted, DELETED_REASON)
         counts.updated += len(deleted)
     return last_cursor
 
@@ -331,7 +378,7 @@ def push_batch(ctx: Context, partner_ids: list[int], counts: Counts, send) -> No
     spec, connection = ctx.spec, ctx.connection
     outbound = [m for m in ctx.mappings if m.direction in (D.OUT, D.BOTH) and m.local_field != spec.local_key]
     fields = sorted({m.local_field for m in outbound} | {spec.local_key})
-    partners = list(Partner.objects.filter(pk__in=partner_ids).values("pk", *fields))
+    partners = list(spec.model.objects.filter(pk__in=partner_ids).values("pk", *fields))
     refs = {ref.local_id: ref for ref in ExternalRef.objects.filter(
         connection=connection, object=spec.object, local_id__in=[p["pk"] for p in partners])}
     records: list[dict] = []
@@ -348,9 +395,9 @@ def push_batch(ctx: Context, partner_ids: list[int], counts: Counts, send) -> No
             digest = value_hash(partner[mapping.local_field])
             if synced.get(mapping.local_field) == digest:
                 continue
-            data[mapping.remote_field] = to_remote(value)
+            data[mapping.remote_field] = to_remote(value, spec.value_maps.get(mapping.local_field))
             synced[mapping.local_field] = digest
-        key = partner[spec.local_key]
+        key = str(partner[spec.local_key])
         if not data and ref is not None and synced.get(spec.local_key) == value_hash(key):
             counts.skipped += 1
             continue
@@ -610,4 +657,4 @@ PRICE_ENTRY = ObjectSpec(object=SyncObject.PRICE_ENTRY, remote="PricebookEntry",
                          remote_fields=("Pricebook2Id", "Product2Id", "UnitPrice", "IsActive"),
                          apply=pull_price_entries)
 # Pulled in this order: the products and books an entry names are linked before it.
-SPECS = {spec.object: spec for spec in (ACCOUNT, PRODUCT, PRICE_BOOK, PRICE_ENTRY)}
+SPECS = {spec.object: spec for spec in (ACCOUNT, LEAD, PRODUCT, PRICE_BOOK, PRICE_ENTRY)}

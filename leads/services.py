@@ -2,6 +2,7 @@
 ``leads.customer_services.customer_create_from_lead``, in the same transaction) or lose with a reason. Each move is a
 history row. The only code that writes Lead and LeadStageChange (customers: ``leads.customer_services``)."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from leads.customer_services import customer_create_from_lead
 from leads.models import Customer, Lead, LeadStageChange
-from outbox.services import event_emit
+from outbox.services import EventSpec, event_emit, events_emit
 from partners.models import Partner
 
 User = AbstractBaseUser
@@ -170,3 +171,133 @@ def lead_touch(*, lead_id: int, at: datetime) -> None:
     Lead.objects.filter(pk=lead_id).filter(Q(last_touched_at__isnull=True) | Q(last_touched_at__lt=at)).update(
         last_touched_at=at
     )
+
+
+# --- CRM sync (integrations) --------------------------------------------------------------------------------------
+
+SYNC_FIELDS = ("name", "company", "email", "phone", "stage")
+
+
+@dataclass
+class SyncUpsertResult:
+    """The same shape as ``partners.services.SyncUpsertResult``: caller's key → lead id for the rows written (or left
+    unchanged), the keys created, and caller's key → "field: message" for the rows refused."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@transaction.atomic
+def leads_sync_upsert(
+    *, rows: dict[str, dict[str, object]], existing: dict[str, int], by: User | None = None,
+    reason: str = "Closed in the CRM",
+) -> SyncUpsertResult:
+    """Create or update many leads at once (a page of CRM records), modelled on ``partners_sync_upsert``: ``rows``
+    maps the caller's key to fields among SYNC_FIELDS; keys in ``existing`` update that lead id, the others create one
+    (stage "new" unless given). Each row is validated like a form save; a refused row is reported in ``errors`` and
+    the others are written.
+
+    Stage: an open lead may go to any stage. To won: ``converted_at`` now, the expected value booked, its Customer
+    created (``customer_create_from_lead``: the one per-row write — conversions are few in a page). To lost:
+    ``lost_at`` now and ``reason``. A closed lead is not moved again (an error on "stage"). Every stage set is a history
+    row and an outbox event as the other lead services emit them: lead.created for a new lead, lead.converted /
+    lead.stage_changed (with ``from_stage``) for a move. Queries: 1 to load, 1 INSERT of the new leads, 1 UPDATE per
+    500 changed, 1 INSERT of history rows, 1 INSERT of events, plus 2 per lead won.
+    """
+    result = SyncUpsertResult()
+    for fields in rows.values():
+        unknown = set(fields) - set(SYNC_FIELDS)
+        if unknown:
+            raise TypeError(f"unexpected lead fields: {sorted(unknown)}")
+    now = timezone.now()
+    reason = " ".join((reason or "").split())[:LOST_REASON_MAX]
+    current = Lead.objects.in_bulk([pk for key, pk in existing.items() if key in rows])
+    creates: list[tuple[str, Lead]] = []
+    updates: list[tuple[str, Lead, list[str], str | None]] = []
+    for key, fields in rows.items():
+        pk = existing.get(key)
+        lead = current.get(pk) if pk is not None else None
+        if pk is not None and lead is None:
+            result.errors[key] = "lead: the linked lead no longer exists"
+            continue
+        if lead is None:
+            lead = Lead(**fields, assigned_to=by, created_at=now, last_touched_at=now)
+            changed, from_stage = list(fields), ""
+        else:
+            changed = [name for name, value in fields.items() if getattr(lead, name) != value]
+            from_stage = lead.stage if "stage" in changed else None
+            if from_stage is not None and from_stage not in Lead.OPEN_STAGES:
+                result.errors[key] = (f"stage: the lead is {lead.get_stage_display().lower()} in PRM; it can't be "
+                                      f"moved to {fields['stage']!r}")
+                continue
+        for name in changed:
+            setattr(lead, name, fields[name])
+        if from_stage is not None:
+            lead.last_touched_at = max(filter(None, (lead.last_touched_at, now)))
+            changed.append("last_touched_at")
+            if lead.stage == Lead.Stage.WON:
+                lead.converted_at, lead.value = now, lead.expected_value
+                changed += ["converted_at", "value"]
+            elif lead.stage == Lead.Stage.LOST:
+                lead.lost_at, lead.lost_reason = now, reason
+                changed += ["lost_at", "lost_reason"]
+        try:
+            lead.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            result.errors[key] = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items())
+            continue
+        if lead.pk is None:
+            creates.append((key, lead))
+        elif changed:
+            lead.updated_at = now
+            updates.append((key, lead, changed, from_stage))
+        else:
+            result.ids[key] = lead.pk
+    Lead.objects.bulk_create([lead for _key, lead in creates], batch_size=1000)
+    for key, lead in creates:
+        result.ids[key] = lead.pk
+        result.created.append(key)
+    names = sorted({name for _key, _lead, changed, _from in updates for name in changed} | {"updated_at"})
+    Lead.objects.bulk_update([lead for _key, lead, _changed, _from in updates], names, batch_size=500)
+    moved = [(lead, "") for _key, lead in creates] + [
+        (lead, from_stage) for _key, lead, _changed, from_stage in updates if from_stage is not None]
+    for key, lead, _changed, _from in updates:
+        result.ids[key] = lead.pk
+    LeadStageChange.objects.bulk_create([
+        LeadStageChange(lead=lead, from_stage=from_stage, to_stage=lead.stage, changed_by=by, changed_at=now)
+        for lead, from_stage in moved
+    ])
+    events = [EventSpec(topic="lead.created", subject_type="lead", subject_id=lead.pk, payload=_payload(lead))
+              for lead, from_stage in moved if from_stage == ""]
+    for lead, from_stage in moved:
+        if from_stage == "":
+            extra = {}
+            topic = None
+        elif lead.stage == Lead.Stage.WON:
+            topic, extra = "lead.converted", {"from_stage": from_stage}
+        else:
+            topic, extra = "lead.stage_changed", {"from_stage": from_stage}
+        if lead.stage == Lead.Stage.WON:
+            customer = customer_create_from_lead(lead=lead, when=now)
+            extra["customer_id"] = customer.pk
+        if topic:
+            events.append(EventSpec(topic=topic, subject_type="lead", subject_id=lead.pk,
+                                    payload={**_payload(lead), **extra}))
+    events_emit(events=events)
+    return result
+
+
+def leads_sync_lose(*, lead_ids: list[int], reason: str, by: User | None = None) -> int:
+    """Set-based: close these leads as lost with ``reason`` (a lead deleted in the CRM: its history is kept, never
+    deleted); closed ones are left as they are. Returns how many were closed."""
+    open_ids = list(Lead.objects.filter(pk__in=lead_ids, stage__in=Lead.OPEN_STAGES).values_list("pk", flat=True))
+    if not open_ids:
+        return 0
+    written = leads_sync_upsert(rows={str(pk): {"stage": Lead.Stage.LOST} for pk in open_ids},
+                                existing={str(pk): pk for pk in open_ids}, by=by, reason=reason)
+    return len(written.ids)
+
+
+def _payload(lead: Lead) -> dict:
+    return {name: getattr(lead, name) for name in _PAYLOAD_FIELDS}

@@ -8,7 +8,7 @@ Covered, shaped after the REST API developer guide:
   AND Id > 'ID'))] ORDER BY LastModifiedDate, Id`` → pages of ``PAGE_SIZE`` (2,000) with ``done``/``nextRecordsUrl``;
   the next pages at ``…/query/<locator>-<offset>``. An unknown column → 400 ``INVALID_FIELD``; ``queryAll`` includes
   deleted records (``IsDeleted``: true), ``query`` does not.
-- sObjects: Account, and (pull only, Update G2) Product2, Pricebook2 and PricebookEntry (its Pricebook2Id /
+- sObjects: Account, Lead, and (pull only, Update G2) Product2, Pricebook2 and PricebookEntry (its Pricebook2Id /
   Product2Id as plain reference columns; no relationship queries);
 - ``GET …/sobjects/X/describe/``; ``PATCH …/sobjects/X/ExtField/value`` (upsert: 201 created or 204 updated);
   ``PATCH …/composite/sobjects/X/ExtField`` (sObject Collections upsert, per-record results, STRING_TOO_LONG /
@@ -41,6 +41,9 @@ CLIENT_ID, CLIENT_SECRET = "test-client", "test-secret"  # noqa: S105 (the fake'
 SCHEMAS = {
     "Account": {"Name": ("string", 255), "Website": ("url", 255), "Description": ("textarea", 32000),
                 "Phone": ("phone", 40), "Industry": ("picklist", 255), "PRM_Code__c": ("string", 64)},
+    "Lead": {"LastName": ("string", 80), "FirstName": ("string", 40), "Company": ("string", 255),
+             "Email": ("email", 80), "Phone": ("phone", 40), "Status": ("picklist", 255),
+             "PRM_Lead_Id__c": ("string", 18)},
     "Product2": {"Name": ("string", 255), "ProductCode": ("string", 255), "Description": ("textarea", 4000),
                  "IsActive": ("boolean", None), "Family": ("picklist", 255)},
     "Pricebook2": {"Name": ("string", 255), "Description": ("string", 255), "IsActive": ("boolean", None),
@@ -50,7 +53,7 @@ SCHEMAS = {
                        "UseStandardPrice": ("boolean", None)},
 }
 STANDARD = {"Id": ("id", 18), "LastModifiedDate": ("datetime", None), "IsDeleted": ("boolean", None)}
-PREFIX = {"Account": "001", "Product2": "01t", "Pricebook2": "01s", "PricebookEntry": "01u"}
+PREFIX = {"Account": "001", "Lead": "00Q", "Product2": "01t", "Pricebook2": "01s", "PricebookEntry": "01u"}
 
 _SOQL = re.compile(
     r"^SELECT (?P<cols>.+?) FROM (?P<obj>\w+)"
@@ -278,9 +281,20 @@ def _handler(server: FakeSalesforce):
                     for record_id in ids:
                         server.put(order["object"], record_id, Name=f"Touched {server.clock.timestamp()} {record_id}")
                     return self._send(200, {"touched": len(ids)})
-                server.bulk_load(order["object"], [{"Name": f"{order['object']} {i}",
-                                                    "Website": f"https://a{i}.example.com"}
-                                                   for i in range(order["count"])])
+                if order["object"] == "Lead":
+                    rows = [{"LastName": f"Lead {i}", "Company": f"Company {i}", "Email": f"lead{i}@example.com",
+                             "Status": "Open - Not Contacted"} for i in range(order["count"])]
+                elif order["object"] == "Product2":
+                    rows = [{"Name": f"Product {i}", "ProductCode": f"BENCH-{i}", "Description": "", "IsActive": True}
+                            for i in range(order["count"])]
+                elif order["object"] == "PricebookEntry":  # a standard book pricing the first ``count`` products
+                    book = server.put("Pricebook2", Name="Standard Price Book", IsActive=True, IsStandard=True)
+                    rows = [{"Pricebook2Id": book, "Product2Id": pid, "UnitPrice": 10 + i % 500, "IsActive": True}
+                            for i, pid in enumerate(list(server.records["Product2"])[:order["count"]])]
+                else:
+                    rows = [{"Name": f"{order['object']} {i}", "Website": f"https://a{i}.example.com"}
+                            for i in range(order["count"])]
+                server.bulk_load(order["object"], rows)
                 return self._send(200, {"total": len(server.records[order["object"]])})
             return self._send(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
 

@@ -46,7 +46,7 @@ def test_admin_adds_a_connection_and_the_secret_is_never_shown(admin_client):
                                        "client_id": "key", "client_secret": "s3cret-value"})
     connection = Connection.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("crm:detail", args=[connection.pk])
-    assert connection.mappings.count() == 4
+    assert connection.mappings.filter(object="account").count() == 4 and connection.mappings.filter(object="lead").count() == 5
     html = admin_client.get(response["Location"]).content.decode()
     assert "s3cret-value" not in html and "Org &lt;b&gt;" in html
     assert "s3cret-value" not in admin_client.get(URL).content.decode()
@@ -129,3 +129,19 @@ def test_credentials_form(admin_client, sf_connection):
     assert admin_client.post(url, {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}).status_code == 302
     sf_connection.refresh_from_db()
     assert sf_connection.status == "ok"
+
+
+def test_lead_mapping_preview_links_to_the_lead(admin_client, sf_connection, fake_sf):
+    from leads.models import Lead
+
+    remote_id = fake_sf.put("Lead", LastName="Ada", Company="Engines", Status="Open - Not Contacted")
+    connection_pull(connection_id=sf_connection.pk)
+    fake_sf.put("Lead", remote_id, Status="Working - Qualified")
+    lead = Lead.objects.get()
+    mapping = sf_connection.mappings.get(object="lead", local_field="stage")
+    url = reverse("crm:mapping", args=[sf_connection.pk, mapping.pk])
+    data = {"remote_field": "Status", "direction": "both", "apply_on": "update", "conflict_rule": "crm_wins",
+            "fixed_value": ""}
+    html = admin_client.post(url, {**data, "preview": "1"}).content.decode()
+    assert reverse("leads:detail", args=[lead.pk]) in html and "qualified" in html
+    assert "PRM value replaced by the CRM" in html
