@@ -1,19 +1,17 @@
-"""Secrets we must use again (an identity provider's client secret) are kept encrypted, never in clear.
-
-Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) with a key derived from SECRET_KEY, so a database dump alone
-does not reveal them. Changing SECRET_KEY makes stored secrets unreadable: enter them again in the admin.
+"""Secrets we must use again (an identity provider's client secret, an authenticator app's key) are kept encrypted,
+never in clear: Fernet with a key derived from SECRET_KEY (prm.crypto.keyring), so a database dump alone does not
+reveal them. Changing SECRET_KEY makes stored secrets unreadable: enter them again in the admin.
 """
 
-import base64
-import hashlib
+from cryptography.fernet import InvalidToken, MultiFernet
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
+from prm.crypto import keyring
+
+_PURPOSE = b"prm accounts secrets v1"
 
 
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(b"prm.accounts.secret:" + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+def _fernet() -> MultiFernet:
+    return keyring(purpose=_PURPOSE)
 
 
 def encrypt(value: str) -> str:

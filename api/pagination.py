@@ -45,6 +45,12 @@ def cursor_decode(cursor: str, *, column: str = "updated_at") -> tuple[datetime,
     return when, pk
 
 
+def opaque_order(column: str = "updated_at") -> ExpressionWrapper:
+    """``column`` as an expression of the same value and order that no index provides: ordering by it makes
+    PostgreSQL sort the rows it was given rather than walk the (column, id) index (see ``cursor_page``)."""
+    return ExpressionWrapper(F(column) + Value(timedelta(0)), output_field=DateTimeField())
+
+
 @dataclass
 class CursorPage:
     rows: list
@@ -63,7 +69,7 @@ def cursor_page(
     rather than walking the (column, id) index from the cursor — with many rows sharing one timestamp (a bulk upsert)
     it misjudged that walk as short and read 40k rows to keep a rep's 101."""
     if narrowed:
-        order = ExpressionWrapper(F(column) + Value(timedelta(0)), output_field=DateTimeField())
+        order = opaque_order(column)
     else:
         order = column
         if cursor:

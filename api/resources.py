@@ -2,16 +2,14 @@
 share: reading a list's query parameters, one cursor page as a response, references to rows in a request body
 (ids, users by id or username), and the errors each kind of operation documents."""
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Subquery, Value
+from django.db.models import F, Q, QuerySet, Subquery
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, cursor_decode, cursor_page
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, cursor_decode, cursor_page, opaque_order
 from api.serializers import ProblemSerializer
 from prm import pg
 
@@ -118,8 +116,7 @@ def page_candidates(queryset: QuerySet, parts: list[QuerySet] | None, *, cursor:
     # (updated_at, id) index hoping to meet the part's rows early — with many rows sharing one updated_at (a bulk
     # upsert writes 100k of them) it estimated 1 row past the cursor and read 40k to keep a rep's 101 (90 ms) —; it
     # reads the part's own rows on its (column, updated_at, id) index and sorts those (a rep's few thousand: ms).
-    stamp = ExpressionWrapper(F("updated_at") + Value(timedelta(0)), output_field=DateTimeField())
-    first, *rest = [part.order_by(stamp, "id").values("pk")[: limit + 1] for part in parts]
+    first, *rest = [part.order_by(opaque_order(), "id").values("pk")[: limit + 1] for part in parts]
     # The candidates' ids as an array (an InitPlan run once), read by primary key.
     return queryset.model.objects.filter(pg.AnyOf(F("pk"), Subquery(first.union(*rest) if rest else first)))
 

@@ -3,7 +3,7 @@
 A secret is ``whsec_`` + base64 of 32 random bytes (the Standard Webhooks format: the receiver's library
 base64-decodes what follows ``whsec_`` and uses those bytes as the HMAC key). It must be stored reversibly — every
 delivery signs with it — so it is encrypted, never hashed: Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``)
-with keys from the environment.
+with keys from the environment (prm.crypto.keyring).
 
 Keys: each entry of ``WEBHOOK_SECRET_KEYS`` (comma-separated, at least 32 characters each) is stretched by HKDF-SHA256
 into a Fernet key; the first encrypts, all decrypt (``MultiFernet``), so a key is rotated by putting a new one first
@@ -15,18 +15,15 @@ dedicated key needs only the re-encrypt command.
 
 import base64
 import secrets
-from functools import cache
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from prm.crypto import keyring
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the convention's fixed start, not a secret)
 SECRET_BYTES = 32
-MIN_KEY_CHARS = 32
-_INFO = b"prm webhooks endpoint secret v1"
+_PURPOSE = b"prm webhooks endpoint secret v1"
 
 
 class SecretUnreadable(Exception):
@@ -37,24 +34,8 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def _derive(material: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(material.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-@cache
-def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
-    short = [index + 1 for index, key in enumerate(keys) if len(key) < MIN_KEY_CHARS]
-    if short:
-        raise ImproperlyConfigured(
-            f"WEBHOOK_SECRET_KEYS: key(s) number {', '.join(map(str, short))} are shorter than {MIN_KEY_CHARS} "
-            "characters; make each with: python -c \"import secrets; print(secrets.token_urlsafe(32))\""
-        )
-    return MultiFernet([_derive(key) for key in keys] + [_derive(secret_key)])
-
-
 def fernet() -> MultiFernet:
-    return _fernet(tuple(settings.WEBHOOK_SECRET_KEYS), settings.SECRET_KEY)
+    return keyring(purpose=_PURPOSE, keys=settings.WEBHOOK_SECRET_KEYS, setting="WEBHOOK_SECRET_KEYS")
 
 
 def encrypt(secret: str) -> str:
