@@ -285,6 +285,12 @@ def invitation_accept(
     invitation = Invitation.objects.select_related("partner").filter(token_hash=token_hash(token), **_pending(now)).first()
     if invitation is None:
         raise InvitationInvalid
+    # Claim first: a parallel accept waits here on the row lock, then finds nothing pending. (Checking the address
+    # before the claim let the loser see the winner's new account and report "address taken" instead.) Every error
+    # below rolls the claim back with the transaction.
+    claimed = Invitation.objects.filter(pk=invitation.pk, **_pending(now)).update(accepted_at=now)
+    if not claimed:  # a parallel accept (or a revoke) won
+        raise InvitationInvalid
     if email_has_account(invitation.email):
         raise ValidationError(ONE_PARTNER_PER_USER)
     user = get_user_model()(
@@ -293,9 +299,6 @@ def invitation_accept(
     )
     validate_password(password, user=user)  # ValidationError with the validators' messages
     user.set_password(password)
-    claimed = Invitation.objects.filter(pk=invitation.pk, **_pending(now)).update(accepted_at=now)
-    if not claimed:  # a parallel accept (or a revoke) won
-        raise InvitationInvalid
     # The address was validated when invited (EmailField, at most EMAIL_MAX): as the username it may hold characters
     # Django's username validator would refuse (e.g. o'brien@…), which sign-in does not mind.
     user.full_clean(exclude=["password", "username", "email"])
