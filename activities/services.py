@@ -36,7 +36,7 @@ _PAYLOAD_FIELDS = ("id", "partner_id", "customer_id", "lead_id", "kind", "mode",
 
 
 def _emit(topic: str, activity: Activity) -> Activity:
-    """activity.scheduled / activity.done, in the caller's transaction (outbox, issue 16)."""
+    """activity.scheduled / .rescheduled / .done / .cancelled, in the caller's transaction (outbox, issue 16)."""
     event_emit(topic=topic, subject_type="activity", subject_id=activity.pk,
                payload={name: getattr(activity, name) for name in _PAYLOAD_FIELDS})
     return activity
@@ -237,7 +237,7 @@ def activity_cancel(*, activity: Activity, by: User | None, outcome: str = "") -
     activity.status = Activity.Status.CANCELLED
     if outcome:
         activity.outcome = outcome
-    return _save_and_refresh(activity, bump_sequence=True)
+    return _emit("activity.cancelled", _save_and_refresh(activity, bump_sequence=True))
 
 
 # A time typed a moment ago still counts as "now" when rescheduling (as in activities.forms).
@@ -299,7 +299,7 @@ def activity_reschedule(
     activity.location = location
     if moved:
         activity.notified_at = None
-    return _save_and_refresh(activity, bump_sequence=True)
+    return _emit("activity.rescheduled", _save_and_refresh(activity, bump_sequence=True))
 
 
 def _claim_planned(activity: Activity) -> Activity:

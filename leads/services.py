@@ -26,7 +26,7 @@ _PAYLOAD_FIELDS = ("id", "name", "company", "partner_id", "assigned_to_id", "sta
 
 
 def _emit(topic: str, lead: Lead, **extra: object) -> None:
-    """lead.created / lead.stage_changed / lead.converted, in the caller's transaction (outbox, issue 16)."""
+    """lead.created / lead.updated / lead.stage_changed / lead.converted, in the caller's transaction (outbox)."""
     event_emit(topic=topic, subject_type="lead", subject_id=lead.pk,
                payload={**{name: getattr(lead, name) for name in _PAYLOAD_FIELDS}, **extra})
 
@@ -75,6 +75,7 @@ def lead_update(*, lead: Lead, by: User | None, **fields: object) -> list[str]:
     if changed:
         lead.full_clean()
         lead.save(update_fields=[*changed, "updated_at"])
+        _emit("lead.updated", lead, changed=changed)  # webhooks, and the CRM push of the edited fields
     return changed
 
 
@@ -202,8 +203,9 @@ def leads_sync_upsert(
     created (``customer_create_from_lead``: the one per-row write — conversions are few in a page). To lost:
     ``lost_at`` now and ``reason``. A closed lead is not moved again (an error on "stage"). Every stage set is a history
     row and an outbox event as the other lead services emit them: lead.created for a new lead, lead.converted /
-    lead.stage_changed (with ``from_stage``) for a move. Queries: 1 to load, 1 INSERT of the new leads, 1 UPDATE per
-    500 changed, 1 INSERT of history rows, 1 INSERT of events, plus 2 per lead won.
+    lead.stage_changed (with ``from_stage``) for a move, lead.updated (with ``changed``) for other edits. Queries: 1 to
+    load, 1 INSERT of the new leads, 1 UPDATE per 500 changed, 1 INSERT of history rows, 1 INSERT of events, plus 2 per
+    lead won.
     """
     result = SyncUpsertResult()
     for fields in rows.values():
@@ -284,6 +286,9 @@ def leads_sync_upsert(
         if topic:
             events.append(EventSpec(topic=topic, subject_type="lead", subject_id=lead.pk,
                                     payload={**_payload(lead), **extra}))
+    events += [EventSpec(topic="lead.updated", subject_type="lead", subject_id=lead.pk,
+                         payload={**_payload(lead), "changed": sorted(changed)})
+               for _key, lead, changed, from_stage in updates if from_stage is None]
     events_emit(events=events)
     return result
 

@@ -18,9 +18,9 @@ from django.utils import timezone
 # Every topic an owning service emits (the webhooks' subscription choices come from here too).
 TOPICS = (
     "partner.created", "partner.updated", "partner.status_changed",
-    "activity.scheduled", "activity.done",
-    "lead.created", "lead.stage_changed", "lead.converted",
-    "deal.submitted", "deal.decided",
+    "activity.scheduled", "activity.rescheduled", "activity.done", "activity.cancelled",
+    "lead.created", "lead.updated", "lead.stage_changed", "lead.converted",
+    "deal.submitted", "deal.decided", "deal.updated",
     "achievements.uploaded",
 )
 

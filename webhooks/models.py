@@ -21,12 +21,16 @@ TOPIC_LABELS = {
     "partner.updated": "Partner updated",
     "partner.status_changed": "Partner status changed",
     "activity.scheduled": "Activity scheduled",
+    "activity.rescheduled": "Activity rescheduled or edited",
     "activity.done": "Activity done",
+    "activity.cancelled": "Activity cancelled",
     "lead.created": "Lead created",
+    "lead.updated": "Lead edited",
     "lead.stage_changed": "Lead stage changed",
     "lead.converted": "Lead converted",
     "deal.submitted": "Deal registration submitted",
     "deal.decided": "Deal registration decided",
+    "deal.updated": "Deal registration changed (stage, win or loss, extension, expiry; a CRM change)",
     "achievements.uploaded": "Achievements uploaded",
 }
 TOPIC_NAMES = tuple(OUTBOX_TOPICS)

@@ -10,7 +10,14 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from activities.services import activity_cancel, activity_complete, activity_log, activity_remind, activity_schedule
+from activities.services import (
+    activity_cancel,
+    activity_complete,
+    activity_log,
+    activity_remind,
+    activity_reschedule,
+    activity_schedule,
+)
 from business.imports import import_period_values
 from business.models import InactivityRule
 from business.services import partners_tag_inactive
@@ -180,11 +187,18 @@ def test_activity_topics(partner, rep):
     reminder = activity_remind(partner=partner, by=rep, start_at=timezone.now() + timedelta(days=2), subject="Send")
     logged = activity_log(partner=partner, by=rep, kind="call", start_at=timezone.now() - timedelta(hours=1),
                           outcome="secret-ish notes")
+    later = call.start_at + timedelta(hours=2)
+    activity_reschedule(activity=call, by=rep, start_at=later, duration_minutes=call.duration_minutes,
+                        subject=call.subject, place=call.place, location=call.location)
+    activity_reschedule(activity=call, by=rep, start_at=later, duration_minutes=call.duration_minutes,
+                        subject=call.subject, place=call.place, location=call.location)  # no change: no event
     activity_complete(activity=call, by=rep, outcome="ok")
     activity_cancel(activity=reminder, by=rep)
     rows = [(t, s, i) for t, s, i, _p in events() if s == "activity"]
     assert rows == [("activity.scheduled", "activity", call.pk), ("activity.scheduled", "activity", reminder.pk),
-                    ("activity.done", "activity", logged.pk), ("activity.done", "activity", call.pk)]
+                    ("activity.done", "activity", logged.pk), ("activity.rescheduled", "activity", call.pk),
+                    ("activity.done", "activity", call.pk), ("activity.cancelled", "activity", reminder.pk)]
+    assert events("activity.rescheduled")[0][3]["start_at"].startswith(later.strftime("%Y-%m-%dT%H:%M:%S"))
     done = events("activity.done")[-1][3]
     assert done["status"] == "done" and done["partner_id"] == partner.pk and done["owner_id"] == rep.pk
     assert done["completed_at"] and "outcome" not in done
@@ -195,13 +209,16 @@ def test_activity_topics(partner, rep):
 
 def test_lead_topics(partner, rep):
     lead = lead_create(by=rep, name="Bob", partner=partner, expected_value=Decimal("100.50"), email="bob@x.example")
-    lead_update(lead=lead, by=rep, name="Bob B")  # no topic for a plain edit
+    assert lead_update(lead=lead, by=rep, name="Bob B") == ["name"]
+    assert lead_update(lead=lead, by=rep, name="Bob B") == []  # nothing changed: no event
     lead_move(lead=lead, to_stage="contacted", by=rep)
     customer = lead_convert(lead=lead, by=rep)
     other = lead_create(by=rep, name="Eve", partner=partner)
     lead_lose(lead=other, by=rep, reason="no budget")
-    assert topics() == ["lead.created", "lead.stage_changed", "lead.converted", "lead.created", "lead.stage_changed"]
-    created, moved, converted, _created2, lost = (payload for *_, payload in events())
+    assert topics() == ["lead.created", "lead.updated", "lead.stage_changed", "lead.converted", "lead.created",
+                        "lead.stage_changed"]
+    created, updated, moved, converted, _created2, lost = (payload for *_, payload in events())
+    assert (updated["name"], updated["changed"]) == ("Bob B", ["name"])
     assert created["expected_value"] == "100.50" and created["partner_id"] == partner.pk and "email" not in created
     assert (moved["from_stage"], moved["stage"]) == ("new", "contacted")
     assert (converted["from_stage"], converted["stage"], converted["customer_id"]) == ("contacted", "won", customer.pk)
