@@ -16,6 +16,19 @@ from partners.selectors import assignable_users, user_sees_all_partners
 PROFILE_PREFIX = "profile__"
 PHONE_KINDS = (ContactPoint.Kind.PHONE, ContactPoint.Kind.MOBILE, ContactPoint.Kind.WHATSAPP)
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
+
+
+def contact_value_error(kind: str, value: str) -> str:
+    """What is wrong with a contact value of ``kind`` ("" when nothing): an email address must be one, a phone number
+    digits, optionally starting with +. The partner form and the CRM sync's writes both check it."""
+    if kind == ContactPoint.Kind.EMAIL:
+        try:
+            validate_email(value)
+        except ValidationError:
+            return "Enter a valid email address."
+    elif kind in PHONE_KINDS and not PHONE_RE.match(value):
+        return "Enter a phone number: digits, optionally starting with +."
+    return ""
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -148,13 +161,8 @@ class ContactPointForm(forms.ModelForm):
                 f"{ContactPoint.Channel(channel).label} needs a {kinds} contact, not {ContactPoint.Kind(kind).label}.",
             )
         if kind and value:
-            if kind == ContactPoint.Kind.EMAIL:
-                try:
-                    validate_email(value)
-                except ValidationError:
-                    self.add_error("value", "Enter a valid email address.")
-            elif kind in PHONE_KINDS and not PHONE_RE.match(value):
-                self.add_error("value", "Enter a phone number: digits, optionally starting with +.")
+            if problem := contact_value_error(kind, value):
+                self.add_error("value", problem)
             cleaned["value"] = value
         return cleaned
 

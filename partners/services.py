@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from outbox.services import EventSpec, event_emit, events_emit, events_emit_select
 from partners import search
-from partners.models import CodeChange, ContactPoint, Location, Partner, StatusChange, Tier
+from partners.forms import contact_value_error, profile_form_field, profile_json_value
+from partners.models import CodeChange, ContactPoint, Location, Partner, ProfileField, StatusChange, Tier
 from prm import pg
 from prm.child_rows import replace_child_rows, with_default_primary
 
@@ -445,7 +446,9 @@ def partners_sync_upsert(
     *, rows: dict[str, dict[str, object]], existing: dict[str, int], by: AbstractBaseUser | None = None
 ) -> SyncUpsertResult:
     """Create or update many partners at once (a page of CRM records): ``rows`` maps the caller's key to the fields
-    to set (EDITABLE_FIELDS); keys in ``existing`` update that partner id, the others create one.
+    to set (EDITABLE_FIELDS); keys in ``existing`` update that partner id, the others create one. ``profile`` is a
+    partial change of the configurable profile ({key: value}, None or "" clears it), merged into the partner's and
+    checked like the form checks it (one more query when given).
 
     Each row is validated like a form save (``full_clean``; codes unique, checked in one query for the batch); a row that
     fails is left out and reported in ``errors`` with the field, the others are written. Queries: 1 to load the partners
@@ -458,6 +461,8 @@ def partners_sync_upsert(
         _check_fields(fields)
     now = timezone.now()
     current = Partner.objects.in_bulk([pk for key, pk in existing.items() if key in rows])
+    profile_keys = {name for fields in rows.values() for name in fields.get("profile") or {}}
+    profile_fields = ProfileField.objects.in_bulk(profile_keys, field_name="key") if profile_keys else {}
     codes = {key: fields["code"] for key, fields in rows.items() if "code" in fields}
     taken = dict(Partner.objects.filter(code__in=set(codes.values())).values_list("code", "pk"))
     seen: dict[object, str] = {}
@@ -473,6 +478,13 @@ def partners_sync_upsert(
         if code is not None and (taken.get(code, pk) != pk or code in seen):
             result.errors[key] = f"code: {code!r} is already used by another partner"
             continue
+        if "profile" in fields:
+            try:
+                merged = _profile_merge(partner.profile if partner else {}, fields["profile"], profile_fields)
+            except ValidationError as exc:
+                result.errors[key] = "; ".join(exc.messages)
+                continue
+            fields = {**fields, "profile": merged}
         if partner is None:
             partner = Partner(**fields, created_by=by, status=Partner.Status.ACTIVE,
                               status_set_by=Partner.StatusSetBy.MANUAL, status_changed_at=now, created_at=now,
@@ -523,6 +535,24 @@ def partners_sync_upsert(
     return result
 
 
+def _profile_merge(current: dict, changes: dict, fields: dict[str, ProfileField]) -> dict:
+    """``current`` with ``changes`` ({key: value}; None or "" removes the key) applied, each value checked and stored
+    as the partner form stores it (profile_form_field / profile_json_value). ValidationError names the key."""
+    merged = dict(current or {})
+    for name, value in changes.items():
+        field = fields.get(name)
+        if field is None:
+            raise ValidationError(f"profile.{name}: no such profile field")
+        if value in (None, ""):
+            merged.pop(name, None)
+            continue
+        try:
+            merged[name] = profile_json_value(profile_form_field(field).clean(str(value)))
+        except ValidationError as exc:
+            raise ValidationError(f"profile.{name}: {' '.join(exc.messages)}") from None
+    return merged
+
+
 @transaction.atomic
 def partners_sync_deactivate(*, partner_ids: Iterable[int], reason: str, by: AbstractBaseUser | None = None) -> int:
     """Set-based: mark these partners inactive with ``reason`` (a record deleted in the CRM: business history is kept,
@@ -544,3 +574,136 @@ def partners_sync_deactivate(*, partner_ids: Iterable[int], reason: str, by: Abs
                                to_status=F("status"), reason=F("status_reason"), set_by=F("status_set_by")),
         )
     return len(ids)
+
+
+# --- Contact points ↔ CRM Contacts (integrations.contacts, issue 17) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactPointNew:
+    """A contact point to create; ``key`` is the caller's name for it (the CRM sync: "<Contact Id>.<field>")."""
+
+    key: str
+    partner_id: int
+    kind: str
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ContactPointChange:
+    """New value and label of an existing contact point (its kind and partner stay)."""
+
+    key: str
+    point_id: int
+    value: str
+    label: str
+
+
+@dataclass
+class ContactPointsSyncResult:
+    ids: dict[str, int] = field(default_factory=dict)  # key → contact point id, for the creates and updates written
+    errors: dict[str, str] = field(default_factory=dict)  # key → "value: message" / "label: message"
+    deleted: int = 0
+    partner_ids: list[int] = field(default_factory=list)  # the partners whose contact points changed
+
+
+def _contact_point_error(point: ContactPoint) -> str:
+    """What the partner form would say about this point ("" when valid): the model's field checks, then the form's
+    rule for the value of its kind (an email address; digits, optionally starting with +, for phones)."""
+    try:
+        point.clean_fields(exclude=["partner", "is_primary", "preferred_channel"])
+    except ValidationError as exc:
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+    problem = contact_value_error(point.kind, point.value)
+    return f"value: {problem}" if problem else ""
+
+
+@transaction.atomic
+def contact_points_sync_apply(
+    *, creates: Iterable[ContactPointNew] = (), updates: Iterable[ContactPointChange] = (), deletes: Iterable[int] = (),
+) -> ContactPointsSyncResult:
+    """Set-based writes of contact points from the CRM sync (a page of Contacts): create, change value/label, delete.
+
+    Decisions:
+    - Each create/update is checked like the partner form checks it (``_contact_point_error``); one that fails is
+      left out and reported in ``errors`` with the field, the others are written. A point to update or delete that is
+      gone already is left out silently (not in ``ids``).
+    - One primary per kind: new points are created not primary, deletions happen first, then every kind of the
+      touched partners that has points but no primary gets its oldest point as primary (one UPDATE). So a new point
+      is primary when the partner had no primary of its kind, and deleting a primary promotes the next one, as the
+      partner form does.
+    - Contact points are not business history: a deletion deletes the row (the partner, activities, leads stay).
+    - Per partner whose points changed: updated_at bumped (the API's sync order), search document refreshed, one
+      partner.updated event with changed=["contacts"] (webhooks and the CRM push see it).
+
+    Queries, however many rows: 1 to read the points updated/deleted, 1 to read the partners, 1 DELETE, 1 INSERT,
+    1 UPDATE of values, 1 primary UPDATE, 1 updated_at UPDATE, 1 search refresh, 1 events INSERT (each only when
+    needed; nothing at all when nothing is given or nothing changes).
+    """
+    creates, updates, deletes = list(creates), list(updates), set(deletes)
+    result = ContactPointsSyncResult()
+    touched_ids = {change.point_id for change in updates} | deletes
+    current = ({row["pk"]: row for row in ContactPoint.objects.filter(pk__in=touched_ids)
+                .values("pk", "partner_id", "kind", "value", "label")} if touched_ids else {})
+    partner_ids = {new.partner_id for new in creates} | {row["partner_id"] for row in current.values()}
+    partners = Partner.objects.only(*_PAYLOAD_FIELDS).in_bulk(partner_ids) if partner_ids else {}
+    changed: set[int] = set()
+    new_points: list[tuple[str, ContactPoint]] = []
+    for new in creates:
+        if new.partner_id not in partners:
+            result.errors[new.key] = "partner: the partner no longer exists"
+            continue
+        point = ContactPoint(partner_id=new.partner_id, kind=new.kind, value=new.value.strip(), label=new.label.strip())
+        error = _contact_point_error(point)
+        if error:
+            result.errors[new.key] = error
+            continue
+        new_points.append((new.key, point))
+        changed.add(new.partner_id)
+    changes: list[ContactPoint] = []
+    for change in updates:
+        row = current.get(change.point_id)
+        if row is None or change.point_id in deletes:
+            continue
+        point = ContactPoint(pk=row["pk"], partner_id=row["partner_id"], kind=row["kind"], value=change.value.strip(),
+                             label=change.label.strip())
+        error = _contact_point_error(point)
+        if error:
+            result.errors[change.key] = error
+            continue
+        result.ids[change.key] = point.pk
+        if (point.value, point.label) != (row["value"], row["label"]):
+            changes.append(point)
+            changed.add(row["partner_id"])
+    gone = [pk for pk in deletes if pk in current]
+    if gone:
+        result.deleted, _ = ContactPoint.objects.filter(pk__in=gone).delete()
+        changed |= {current[pk]["partner_id"] for pk in gone}
+    if new_points:
+        ContactPoint.objects.bulk_create([point for _key, point in new_points], batch_size=5000)
+        result.ids.update({key: point.pk for key, point in new_points})
+    if changes:
+        ContactPoint.objects.bulk_update(changes, ["value", "label"])
+    if not changed:
+        return result
+    ids = sorted(changed)
+    if new_points or gone:
+        _contact_primaries_fill(partner_ids=ids)
+    now = timezone.now()
+    Partner.objects.filter(pk__in=ids).update(updated_at=now)
+    partners_search_refresh(partner_ids=ids)
+    for pk in ids:
+        partners[pk].updated_at = now
+    events_emit(events=[EventSpec(topic="partner.updated", subject_type="partner", subject_id=pk,
+                                  payload={**partner_payload(partners[pk]), "changed": ["contacts"]}) for pk in ids])
+    result.partner_ids = ids
+    return result
+
+
+def _contact_primaries_fill(*, partner_ids: list[int]) -> int:
+    """Make the oldest point primary in each kind of these partners that has points but no primary (one UPDATE)."""
+    has_primary = ContactPoint.objects.filter(partner=OuterRef("partner"), kind=OuterRef("kind"), is_primary=True)
+    oldest = (ContactPoint.objects.filter(partner_id__in=partner_ids).exclude(Exists(has_primary))
+              .order_by("partner_id", "kind", "id").distinct("partner_id", "kind").values("pk"))
+    return ContactPoint.objects.filter(pk__in=oldest).update(is_primary=True)
