@@ -21,6 +21,10 @@ Decisions:
   ``portal.conflicts.shows_existing_notice`` says so.
 - The beat's work is set-based: one ``UPDATE … RETURNING`` claim per job (and per notice window), then one INSERT of
   events, one of feed rows and one of notifications, so running twice (or two beats) does nothing new.
+- Every change is an outbox event: deal.submitted, deal.decided, and deal.updated for all the others (webhooks and
+  the CRM push, issue 17). The CAM may also decide, close or move a deal in the CRM: ``deals_sync_apply`` (called by
+  integrations.deals) runs the same steps (``_decide``, ``_confirm_won``, ``_lost``) with no PRM user, under the
+  same rules; a step they do not allow is refused, not forced.
 """
 
 from dataclasses import dataclass, field
@@ -41,7 +45,7 @@ from leads.services import lead_convert, lead_create, lead_lose
 from notifications.models import Notification
 from notifications.services import NotificationItem, notifications_create
 from notifications.tasks import send_pending_emails
-from outbox.services import event_emit
+from outbox.services import EventSpec, event_emit, events_emit
 from partners.models import Partner
 from partners.roles import MANAGER
 from partners.selectors import user_sees_all_partners
@@ -77,10 +81,15 @@ _PAYLOAD_FIELDS = ("id", "number", "partner_id", "status", "stage", "company", "
                    "decision_reason", "lead_id", "protection_expires_at")
 
 
+def _payload(registration: DealRegistration) -> dict:
+    return {name: getattr(registration, name) for name in _PAYLOAD_FIELDS}
+
+
 def _emit(topic: str, registration: DealRegistration) -> None:
-    """deal.submitted / deal.decided, in the caller's transaction (outbox, issue 16)."""
-    event_emit(topic=topic, subject_type="deal", subject_id=registration.pk,
-               payload={name: getattr(registration, name) for name in _PAYLOAD_FIELDS})
+    """deal.submitted / deal.decided / deal.updated, in the caller's transaction (outbox, issue 16). deal.updated is
+    every other change of a registration (stage, extension, win or loss reported / confirmed / refused, expiry, a
+    change pulled from the CRM), so webhooks and the CRM push see each one."""
+    event_emit(topic=topic, subject_type="deal", subject_id=registration.pk, payload=_payload(registration))
 
 
 # --- Links and people ---------------------------------------------------------------------------------------------
@@ -419,6 +428,7 @@ def deal_stage_set(*, registration: DealRegistration, member: Membership, stage:
             return False
     current = _partner_claim(registration, member, statuses=[Status.APPROVED], stage=stage)
     _event(current, status=current.status, by_id=member.user_id, note=f"Stage: {current.get_stage_display()}.")
+    _emit("deal.updated", current)
     return True
 
 
@@ -435,6 +445,7 @@ def deal_extension_request(*, registration: DealRegistration, member: Membership
     _notify_staff(current, key=f"deal:{current.pk}:extension:{event.pk}",
                   title=f"Extension requested: {current.number} {current.company} ({current.partner.name})",
                   body=note or "The partner asks for more time on this deal's protection.")
+    _emit("deal.updated", current)
     return current
 
 
@@ -448,6 +459,7 @@ def deal_report_won(*, registration: DealRegistration, member: Membership, note:
     _notify_staff(current, key=f"deal:{current.pk}:won:{event.pk}",
                   title=f"Won, to confirm: {current.number} {current.company} ({current.partner.name})",
                   body=note or "The partner reports this deal won. Confirm it to convert the lead.")
+    _emit("deal.updated", current)
     return current
 
 
@@ -456,13 +468,18 @@ def deal_report_lost(*, registration: DealRegistration, member: Membership, reas
     """The partner reports the deal lost (why: required, as the lead keeps it); its lead is lost too."""
     reason = _reason(reason, required=True, limit=LOST_REASON_MAX)
     current = _partner_claim(registration, member, statuses=[Status.APPROVED, Status.WON_PENDING], status=Status.LOST)
-    by = member.user
-    if current.lead_id and current.lead.stage in Lead.OPEN_STAGES:
-        lead_lose(lead=current.lead, by=by, reason=reason)
-    event = _event(current, status=Status.LOST, by_id=by.pk, note=reason)
+    event = _lost(current, by=member.user, reason=reason)
     _notify_staff(current, key=f"deal:{current.pk}:lost:{event.pk}",
                   title=f"Lost: {current.number} {current.company} ({current.partner.name})", body=reason)
+    _emit("deal.updated", current)
     return current
+
+
+def _lost(current: DealRegistration, *, by: User | None, reason: str, note: str = "") -> DealEvent:
+    """After the claim to lost: its open lead is lost too (``reason``), and the history row."""
+    if current.lead_id and current.lead.stage in Lead.OPEN_STAGES:
+        lead_lose(lead=current.lead, by=by, reason=reason)
+    return _event(current, status=Status.LOST, by_id=by.pk if by else None, note=note or reason)
 
 
 # --- The vendor's side -------------------------------------------------------------------------------------------
@@ -477,13 +494,20 @@ def deal_decide(*, registration: DealRegistration, by: User, decision: str, reas
         raise ValidationError({"decision": "Choose approve, reject or return."})
     partner = Partner.objects.select_related("tier", "assigned_to").get(pk=registration.partner_id)
     _check_decider(by, partner)
-    reason = _reason(reason, required=True)
+    return _decide(registration.pk, partner=partner, by=by, status=DECISIONS[decision],
+                   reason=_reason(reason, required=True))
+
+
+def _decide(pk: int, *, partner: Partner, by: User | None, status: str, reason: str, via: str = ""
+            ) -> DealRegistration:
+    """deal_decide's work, shared with a decision pulled from the CRM (``by`` None, ``via`` "Salesforce": the name
+    shown as the decider): the claim (… WHERE status = 'submitted'), the lead and protection on approval, the history
+    row, the partner's feed and people, deal.decided."""
     now = timezone.now()
-    status = DECISIONS[decision]
-    claimed = DealRegistration.objects.filter(pk=registration.pk, status=Status.SUBMITTED).update(
+    claimed = DealRegistration.objects.filter(pk=pk, status=Status.SUBMITTED).update(
         status=status, decided_at=now, decided_by=by, decision_reason=reason, updated_at=now,
     )
-    current = _reload(registration.pk)
+    current = _reload(pk)
     if not claimed:
         raise ValidationError(f"This registration is {current.get_status_display().lower()}: it is not waiting for "
                               "a decision.")
@@ -499,18 +523,20 @@ def deal_decide(*, registration: DealRegistration, by: User, decision: str, reas
         current.protection_expires_at = now + timedelta(days=days)
         current.expiry_notice = 0
         current.save(update_fields=["lead", "protection_expires_at", "expiry_notice", "updated_at"])
-    event = _event(current, status=status, by_id=by.pk, note=reason, at=now)
+    who = _name(by) or via
+    event = _event(current, status=status, by_id=by.pk if by else None, note=reason if by else f"{via}: {reason}",
+                   at=now)
     label = {Status.APPROVED: "approved", Status.REJECTED: "rejected",
              Status.RETURNED: "returned for more information"}[status]
     title = f"Deal registration {current.number} {label}: {current.company}"
-    body = f"{_name(by)}: {reason}"
+    body = f"{who}: {reason}"
     if status == Status.APPROVED:
         body += (f"\n\nThe deal is protected until {timezone.localdate(current.protection_expires_at).isoformat()}. "
                  "Keep its stage up to date in the portal and report it won or lost there.")
     elif status == Status.RETURNED:
         body += "\n\nEdit the registration in the portal and submit it again."
     _feed(current, kind=PortalEvent.Kind.DEAL_DECIDED, title=title, key=f"deal:{current.pk}:event:{event.pk}",
-          actor_id=by.pk)
+          actor_id=by.pk if by else None)
     _notify_partner(current, title=title, body=body, key=f"deal:{current.pk}:decided:{event.pk}")
     _emit("deal.decided", current)
     return current
@@ -546,6 +572,7 @@ def deal_extension_decide(*, registration: DealRegistration, by: User, grant: bo
     _feed(current, kind=PortalEvent.Kind.DEAL_DECIDED, title=title, key=f"deal:{current.pk}:event:{event.pk}",
           actor_id=by.pk)
     _notify_partner(current, title=title, body=body, key=f"deal:{current.pk}:extension:{event.pk}")
+    _emit("deal.updated", current)
     return current
 
 
@@ -555,11 +582,18 @@ def deal_confirm_won(*, registration: DealRegistration, by: User, value: Decimal
     ``value``, default the registration's amount) — so the customer exists and the revenue counts."""
     partner = Partner.objects.select_related("assigned_to").get(pk=registration.partner_id)
     _check_decider(by, partner)
+    return _confirm_won(registration.pk, by=by, value=value, statuses=[Status.WON_PENDING])
+
+
+def _confirm_won(pk: int, *, by: User | None, value: Decimal | None = None, statuses: list[str], via: str = ""
+                 ) -> DealRegistration:
+    """deal_confirm_won's work, shared with a win pulled from the CRM (``by`` None, ``via`` "Salesforce"; from
+    approved too: the vendor closed it won in the CRM): the claim, the lead converted, history, feed, partner told."""
     now = timezone.now()
-    claimed = DealRegistration.objects.filter(pk=registration.pk, status=Status.WON_PENDING).update(
+    claimed = DealRegistration.objects.filter(pk=pk, status__in=statuses).update(
         status=Status.WON, decided_at=now, decided_by=by, updated_at=now,
     )
-    current = _reload(registration.pk)
+    current = _reload(pk)
     if not claimed:
         raise ValidationError(f"This registration is {current.get_status_display().lower()}: there is no win to "
                               "confirm.")
@@ -569,12 +603,14 @@ def deal_confirm_won(*, registration: DealRegistration, by: User, value: Decimal
             raise ValidationError("Its lead was marked lost: reopen the lead first.")
         if lead.stage != Lead.Stage.WON:
             lead_convert(lead=lead, by=by, value=value if value is not None else current.amount, when=now)
-    event = _event(current, status=Status.WON, by_id=by.pk, note="Win confirmed.", at=now)
+    event = _event(current, status=Status.WON, by_id=by.pk if by else None, at=now,
+                   note="Win confirmed." if by else f"Win confirmed in {via}.")
     title = f"Deal won: {current.number} {current.company}"
     _feed(current, kind=PortalEvent.Kind.DEAL_DECIDED, title=title, key=f"deal:{current.pk}:event:{event.pk}",
-          actor_id=by.pk)
-    _notify_partner(current, title=title, body=f"{_name(by)} confirmed the win. Well done!",
+          actor_id=by.pk if by else None)
+    _notify_partner(current, title=title, body=f"{_name(by) or via} confirmed the win. Well done!",
                     key=f"deal:{current.pk}:won:{event.pk}")
+    _emit("deal.updated", current)
     return current
 
 
@@ -594,7 +630,154 @@ def deal_refuse_won(*, registration: DealRegistration, by: User, reason: str) ->
     _feed(current, kind=PortalEvent.Kind.DEAL_DECIDED, title=title, key=f"deal:{current.pk}:event:{event.pk}",
           actor_id=by.pk)
     _notify_partner(current, title=title, body=f"{_name(by)}: {reason}", key=f"deal:{current.pk}:won-refused:{event.pk}")
+    _emit("deal.updated", current)
     return current
+
+
+# --- The CRM's side: changes pulled from the CRM (integrations.deals) -------------------------------------------------
+
+# The status steps a CRM user may take, and the statuses each is taken from (PRM's rules, as the vendor's own steps).
+SYNC_STEPS = {
+    Status.APPROVED: (Status.SUBMITTED,), Status.REJECTED: (Status.SUBMITTED,), Status.RETURNED: (Status.SUBMITTED,),
+    Status.WON: (Status.APPROVED, Status.WON_PENDING), Status.LOST: (Status.APPROVED, Status.WON_PENDING),
+}
+SYNC_FIELDS = ("stage", "amount", "expected_close", "notes")
+
+
+@dataclass(frozen=True)
+class DealSyncChange:
+    """What a CRM record asks of one registration: ``steps``, status changes in order (a decision, then maybe a close:
+    (approved, won) when both came at once), ``reason`` (the decision's or the loss's, see ``crm_reason``) and new
+    values of SYNC_FIELDS."""
+
+    registration_id: int
+    steps: tuple[str, ...] = ()
+    reason: str = ""
+    fields: dict = field(default_factory=dict)
+
+
+def crm_reason(text: str | None, *, default: str) -> str:
+    """A reason as it is stored: whitespace collapsed, cut to the column, ``default`` when blank."""
+    return (" ".join((text or "").split()) or default)[:REASON_MAX]
+
+
+def _sync_refusal(registration: DealRegistration | None, change: DealSyncChange) -> str:
+    """Why ``change`` can't be applied ("" when it can): it names the registration, its status and what was asked."""
+    if registration is None:
+        return f"no deal registration {change.registration_id}"
+    status = registration.status
+    labels = dict(Status.choices)
+    if status == Status.DRAFT:
+        asked = ", ".join(labels.get(step, step) for step in change.steps) or "a change"
+        return f"{registration.number} is a draft (private to the partner): {asked} from the CRM is not applied."
+    for step in change.steps:
+        if step not in SYNC_STEPS:
+            return (f"{registration.number} is {labels[status]}: {labels.get(step, step)} can't be set from the CRM "
+                    "(only Approved, Rejected, Returned, Won, Lost).")
+        if status not in SYNC_STEPS[step]:
+            allowed = " or ".join(labels[s] for s in SYNC_STEPS[step])
+            return (f"{registration.number} is {labels[status]}: {labels[step]} from the CRM is not allowed "
+                    f"(only from {allowed}).")
+        status = step
+    unknown = set(change.fields) - set(SYNC_FIELDS)
+    if unknown:
+        return f"{registration.number}: {', '.join(sorted(unknown))} can't be changed from the CRM."
+    if "stage" in change.fields and status not in DealRegistration.OPEN:
+        return (f"{registration.number} is {labels[status]}: its stage can't change to "
+                f"{dict(DealRegistration.Stage.choices).get(change.fields['stage'], change.fields['stage'])}.")
+    for name, value in change.fields.items():
+        try:
+            DealRegistration._meta.get_field(name).clean(value, registration)
+        except ValidationError as error:
+            return f"{registration.number}: {name} {value!r}: {' '.join(error.messages)}"
+        if name == "amount" and value is not None and value < 0:
+            return f"{registration.number}: the amount can't be negative ({value})."
+    return ""
+
+
+@dataclass
+class DealSyncResult:
+    applied: list[int] = field(default_factory=list)
+    errors: dict[int, str] = field(default_factory=dict)  # registration id → why nothing was written for it
+
+
+@transaction.atomic
+def deals_sync_apply(*, changes: list[DealSyncChange], via: str) -> DealSyncResult:
+    """Apply changes a CRM user made (``via``: the CRM's name, shown as who did it; no PRM user).
+
+    Decisions:
+    - Validated first, against the registrations as they are (one query): a step PRM does not allow (a decision on a
+      registration that is not submitted, a win or loss on one not approved, any change to a draft, a stage on a
+      closed one, a value the column refuses) makes the whole change an error (``DealSyncResult.errors``, naming the
+      registration and both statuses) and nothing is written for it; the others are applied.
+    - Field values, set-based: one UPDATE of all the changed registrations (… WHERE status <> 'draft'), one INSERT of
+      the history rows of stage changes, one INSERT of their deal.updated events.
+    - Status steps, one registration at a time in a savepoint (they are few, and each is the vendor's own step):
+      a decision is exactly ``deal_decide``'s work (``_decide``: claim, lead and protection on approval, history, feed,
+      partner notified, deal.decided), a win ``deal_confirm_won``'s (``_confirm_won``: the lead converted), a loss the
+      partner's report's (``_lost``: the lead lost with ``reason``), the partner told. A claim lost to a concurrent
+      step is an error for that registration (its savepoint rolled back).
+    Queries: 1 to load, then 3 for any number of field changes, plus each step's own."""
+    result = DealSyncResult()
+    registrations = DealRegistration.objects.in_bulk([change.registration_id for change in changes])
+    valid: list[DealSyncChange] = []
+    for change in changes:
+        refusal = _sync_refusal(registrations.get(change.registration_id), change)
+        if refusal:
+            result.errors[change.registration_id] = refusal
+        else:
+            valid.append(change)
+    now = timezone.now()
+    edited, names, history = [], set(), []
+    for change in (c for c in valid if c.fields):
+        registration = registrations[change.registration_id]
+        for name, value in change.fields.items():
+            setattr(registration, name, value)
+        registration.updated_at = now
+        edited.append(registration)
+        names |= set(change.fields)
+        if "stage" in change.fields:
+            history.append(DealEvent(registration=registration, status=registration.status, at=now,
+                                     note=f"Stage: {registration.get_stage_display()} (in {via})."))
+    if edited:
+        DealRegistration.objects.exclude(status=Status.DRAFT).bulk_update(edited, [*sorted(names), "updated_at"])
+        DealEvent.objects.bulk_create(history)
+        events_emit(events=[EventSpec(topic="deal.updated", subject_type="deal", subject_id=registration.pk,
+                                      payload=_payload(registration)) for registration in edited])
+    for change in (c for c in valid if c.steps):
+        try:
+            with transaction.atomic():
+                _sync_steps(registrations[change.registration_id], change, via=via)
+        except ValidationError as error:
+            result.errors[change.registration_id] = (f"{registrations[change.registration_id].number}: "
+                                                     f"{' '.join(error.messages)}")
+    result.applied = [c.registration_id for c in valid if c.registration_id not in result.errors]
+    return result
+
+
+def _sync_steps(registration: DealRegistration, change: DealSyncChange, *, via: str) -> None:
+    for step in change.steps:
+        if step in DECISIONS.values():
+            partner = Partner.objects.select_related("tier", "assigned_to").get(pk=registration.partner_id)
+            _decide(registration.pk, partner=partner, by=None, status=step, reason=change.reason, via=via)
+        elif step == Status.WON:
+            _confirm_won(registration.pk, by=None, statuses=[Status.APPROVED, Status.WON_PENDING], via=via)
+        else:
+            claimed = DealRegistration.objects.filter(
+                pk=registration.pk, status__in=[Status.APPROVED, Status.WON_PENDING]
+            ).update(status=Status.LOST, updated_at=timezone.now())
+            current = _reload(registration.pk)
+            if not claimed:
+                raise ValidationError(f"This registration is {current.get_status_display().lower()}: it can't be "
+                                      "closed as lost.")
+            reason = change.reason[:LOST_REASON_MAX]
+            event = _lost(current, by=None, reason=reason, note=f"{via}: {change.reason}")
+            title = f"Deal lost: {current.number} {current.company}"
+            _feed(current, kind=PortalEvent.Kind.DEAL_DECIDED, title=title,
+                  key=f"deal:{current.pk}:event:{event.pk}", actor_id=None)
+            _notify_partner(current, title=title, body=f"{via}: {change.reason}",
+                            key=f"deal:{current.pk}:lost:{event.pk}")
+            _emit("deal.updated", current)
 
 
 # --- Beat: reminders, expiry notices, expiry (set-based claims) -------------------------------------------------------
@@ -699,6 +882,9 @@ def deals_expire(*, now: datetime) -> int:
         DealEvent(registration_id=pk, status=Status.EXPIRED, note="Protection expired.", at=now)
         for pk, *_rest in rows
     ])
+    events_emit(events=[EventSpec(topic="deal.updated", subject_type="deal", subject_id=registration.pk,
+                                  payload=_payload(registration))
+                        for registration in DealRegistration.objects.filter(pk__in=[row[0] for row in rows])])
     people = _partner_people([(partner_id, creator) for _pk, _c, partner_id, creator, _e, _r in rows])
     feed, items = [], []
     for pk, company, partner_id, creator, _expires_at, rep_id in rows:
