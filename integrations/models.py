@@ -47,7 +47,9 @@ class Connection(models.Model):
 
 class SyncObject(models.TextChoices):
     ACCOUNT = "account", "Partner ↔ Account"
+    CONTACT = "contact", "Contact points ↔ Contact"
     LEAD = "lead", "Lead ↔ Lead"
+    DEAL = "deal", "Deal registration ↔ Opportunity"
     PRODUCT = "product", "Product ← Product2"
     PRICE_BOOK = "price_book", "Price book ← Pricebook2"
     PRICE_ENTRY = "price_entry", "Price entry ← PricebookEntry"
@@ -92,6 +94,9 @@ class FieldMapping(models.Model):
     fixed_value = models.CharField(max_length=255, null=True, blank=True,
                                    help_text="When set, this value is written instead of the other side's.")
     conflict_rule = models.CharField(max_length=20, choices=Conflict.choices, default=Conflict.LATEST_WINS)
+    value_map = models.JSONField(default=dict, blank=True,
+                                 help_text="For a field whose values differ (a lead's stage ↔ Status): PRM value → CRM "
+                                           "value, over the defaults.")
 
     class Meta:
         ordering = ["object", "local_field"]
@@ -107,8 +112,11 @@ class ExternalRef(models.Model):
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="refs")
     object = models.CharField(max_length=20, choices=SyncObject.choices)
     local_id = models.BigIntegerField()
-    remote_id = models.CharField(max_length=18)
+    # An 18-character record Id; a contact point's is "<Contact Id>.<field>" (one Contact holds up to three points).
+    remote_id = models.CharField(max_length=40)
     remote_modified_at = models.DateTimeField(null=True, blank=True)
+    # The local record's parent, where the push must find refs of records deleted here (a contact point's partner).
+    parent_id = models.BigIntegerField(null=True, blank=True)
     synced = models.JSONField(default=dict, help_text="Local field → hash of the value last synced both sides.")
     values_hash = models.CharField(max_length=32, blank=True)
     deleted_remotely = models.BooleanField(default=False)
@@ -119,6 +127,8 @@ class ExternalRef(models.Model):
             models.UniqueConstraint(fields=["connection", "object", "remote_id"], name="integrations_ref_remote"),
             models.UniqueConstraint(fields=["connection", "object", "local_id"], name="integrations_ref_local"),
         ]
+        indexes = [models.Index(fields=["connection", "object", "parent_id"], condition=models.Q(parent_id__isnull=False),
+                                name="integrations_ref_parent")]
 
     def __str__(self) -> str:
         return f"{self.object} {self.local_id} ↔ {self.remote_id}"

@@ -5,7 +5,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from integrations.models import Connection, FieldMapping, SyncLog, SyncRun
+from integrations.models import Connection, FieldMapping, SyncLog, SyncObject, SyncRun
+from integrations.specs import SPECS
+from integrations.sync import DEFAULT_MAPPINGS, PROFILE, value_map_of
+from partners.models import ProfileField
 from partners.selectors import user_sees_all_partners
 from prm.paging import Page, page_number
 
@@ -51,3 +54,37 @@ def connection_page(*, connection: Connection, page: object = 1) -> dict:
         "runs": list(SyncRun.objects.filter(connection=connection).order_by("-started_at", "-id")[:RECENT_RUNS]),
         "log": Page(rows=log[:LOG_PAGE_SIZE], number=number, has_next=len(log) > LOG_PAGE_SIZE),
     }
+
+
+def mappable_objects() -> list[tuple[str, str]]:
+    """(object, label) of the objects an admin may add mappings to (those with mappable fields)."""
+    return [(spec.object, SyncObject(spec.object).label) for spec in SPECS.values()
+            if spec.local_fields or spec.profile_fields]
+
+
+def mapping_local_choices(*, connection: Connection, object: str) -> list[tuple[str, str]]:
+    """The PRM fields of ``object`` a new mapping may name: the object's syncable fields and (partners) the profile
+    fields, less those the connection maps already (2 queries)."""
+    spec = SPECS[object]
+    taken = set(connection.mappings.filter(object=object).values_list("local_field", flat=True))
+    choices = [(name, str(spec.model._meta.get_field(name).verbose_name).capitalize()) for name in spec.local_fields]
+    if spec.profile_fields:
+        choices += [(f"{PROFILE}{key}", f"Profile: {label}")
+                    for key, label in ProfileField.objects.values_list("key", "label")]
+    return [(name, label) for name, label in choices if name not in taken]
+
+
+def mapping_is_default(mapping: FieldMapping) -> bool:
+    """A default mapping of a standard field (re-created at each sync, so it is edited, not deleted)."""
+    return any((obj, local) == (mapping.object, mapping.local_field) for obj, local, *_rest in DEFAULT_MAPPINGS)
+
+
+def mapping_values(mapping: FieldMapping) -> list[tuple[str, str, str]]:
+    """(PRM value, its label, CRM value) of a mapped field whose values differ (a lead's stage ↔ Status), as the
+    connection maps them now; [] for a plain field."""
+    spec = SPECS[mapping.object]
+    values = value_map_of(spec, mapping)
+    if values is None:
+        return []
+    labels = dict(spec.model._meta.get_field(mapping.local_field).choices or [])
+    return [(local, str(labels.get(local, local)), remote) for local, remote in values.items()]

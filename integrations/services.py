@@ -26,15 +26,24 @@ from django.utils import timezone
 from integrations import crypto
 from integrations.connectors import AuthRefused, Connector, ConnectorError, RequestRejected, RetryLater, connector_for
 from integrations.models import Connection, FieldMapping, SyncCursor, SyncLog, SyncRun
+from integrations.selectors import mapping_is_default
+from integrations.specs import SPECS
 from integrations.sync import (
     DEFAULT_MAPPINGS,
-    SPECS,
     Context,
     Counts,
+    decide,
+    local_columns,
+    local_value,
+    mappable,
+    profile_keys,
     pull_columns,
     pull_page_commit,
     push_batch,
+    to_local,
     usable_mappings,
+    value_hash,
+    value_map_of,
 )
 from notifications.models import Notification
 from notifications.services import NotificationItem, notifications_create
@@ -81,11 +90,31 @@ def mappings_install_defaults(*, connection: Connection) -> int:
 
 @transaction.atomic
 def mapping_save(*, mapping: FieldMapping) -> FieldMapping:
-    if mapping.local_field not in SPECS[mapping.object].local_fields:
+    spec = SPECS.get(mapping.object)
+    if spec is None or not mappable(spec, mapping.local_field, profile_keys(spec)):
         raise ValidationError({"local_field": f"{mapping.local_field!r} cannot be synced for {mapping.object}"})
+    default = spec.value_maps.get(mapping.local_field)
+    if default is None:
+        mapping.value_map = {}
+    else:
+        values = value_map_of(spec, mapping)
+        if set(mapping.value_map or {}) - set(default):
+            raise ValidationError({"value_map": f"Only these PRM values can be mapped: {', '.join(default)}."})
+        repeated = sorted({v for v in values.values() if list(values.values()).count(v) > 1})
+        if repeated:
+            raise ValidationError({"value_map": f"Each PRM value needs its own CRM value; {', '.join(repeated)} is "
+                                                "used twice."})
     mapping.full_clean()
     mapping.save()
     return mapping
+
+
+@transaction.atomic
+def mapping_delete(*, mapping: FieldMapping) -> None:
+    """Stop syncing an added field (a default mapping of a standard field is edited, not deleted: it comes back)."""
+    if mapping_is_default(mapping):
+        raise ValidationError("A standard field's mapping cannot be deleted; change its direction or rule instead.")
+    mapping.delete()
 
 
 # --- Runs --------------------------------------------------------------------------------------------------------------
@@ -185,15 +214,14 @@ def connection_push(*, connection_id: int, object: str, local_ids: list[int],
     counts.errors += len(logs)
     SyncLog.objects.bulk_create(logs)
     ctx = Context(connection=connection, run=run, spec=spec, mappings=mappings)
-    push_batch(ctx, local_ids, counts, lambda records, key_field: connector.push(spec.remote, key_field, records)
-               if records else [])
+    (spec.push or push_batch)(ctx, local_ids, counts, lambda records, key_field: connector.push(
+        spec.remote, key_field, records) if records else [])
     run.status, run.finished_at = SyncRun.Status.OK, timezone.now()
     _save_counts(run, counts)
     return run
 
 
 PUSH_CLAIM = 1000  # outbox events per transaction
-PUSH_TOPICS = {"partner": "account", "lead": "lead"}  # outbox subject_type → synced object
 
 
 def crm_push_pending(*, limit: int = PUSH_CLAIM, connector_factory=None) -> int:
@@ -216,10 +244,12 @@ def crm_push_pending(*, limit: int = PUSH_CLAIM, connector_factory=None) -> int:
                 events = events_claim(consumer="crm", limit=limit)
                 if not events:
                     return taken
-                by_object: dict[str, set[int]] = {}
+                by_subject: dict[str, set[int]] = {}
                 for event in events:
-                    if event.subject_type in PUSH_TOPICS:
-                        by_object.setdefault(PUSH_TOPICS[event.subject_type], set()).add(event.subject_id)
+                    by_subject.setdefault(event.subject_type, set()).add(event.subject_id)
+                # Each object pushes the records its subject's events name (partner events: accounts and contacts).
+                by_object = {spec.object: by_subject[spec.push_subject] for spec in SPECS.values()
+                             if spec.push_subject in by_subject}
                 for current in connections:
                     connector = connector_factory(current) if connector_factory else None
                     for obj, ids in by_object.items():
@@ -309,8 +339,8 @@ PREVIEW_RECORDS = 20
 @dataclass(frozen=True)
 class PreviewRow:
     remote_id: str
-    partner_id: int | None  # the local record: a partner, or a lead for a lead mapping
-    partner_name: str
+    local_id: int | None  # the linked local record (a partner, a lead, a deal registration)
+    title: str
     local_value: object
     remote_value: object
     outcome: str
@@ -319,42 +349,40 @@ class PreviewRow:
 def mapping_preview(*, mapping: FieldMapping, connector: Connector | None = None) -> list[PreviewRow]:
     """What ``mapping`` (changed, not saved) would do to the 20 most recently changed remote records: reads the CRM
     (one query call) and our side (2 queries); writes nothing."""
-    from integrations.sync import decide, to_local, value_hash
-
     connection, spec = mapping.connection, SPECS[mapping.object]
     connector = connector or connector_for(connection, crypto.decrypt(connection.credentials_encrypted))
     records = connector.sample(spec.remote, [mapping.remote_field], PREVIEW_RECORDS)
     refs = {ref.remote_id: ref for ref in connection.refs.filter(object=spec.object,
                                                                  remote_id__in=[r.get("Id") for r in records])}
     local = {row["pk"]: row for row in spec.model.objects.filter(pk__in=[ref.local_id for ref in refs.values()])
-             .values("pk", "name", "updated_at", mapping.local_field)}
+             .values("pk", "updated_at", *local_columns([mapping.local_field, spec.title_field]))}
     rows = []
     for record in records:
         ref = refs.get(record.get("Id"))
-        partner = local.get(ref.local_id) if ref else None
+        row = local.get(ref.local_id) if ref else None
         try:
             remote_value = to_local(spec, mapping.local_field, mapping.fixed_value if mapping.fixed_value is not None
-                                    else record.get(mapping.remote_field))
+                                    else record.get(mapping.remote_field), value_map_of(spec, mapping))
         except ValueError as exc:
             rows.append(PreviewRow(record.get("Id", ""), None, "", "", record.get(mapping.remote_field), str(exc)))
             continue
-        local_value = partner[mapping.local_field] if partner else ""
-        if partner is None:
-            outcome = ("not linked yet: a new partner would get this value" if mapping.direction != FieldMapping.Direction.OUT
-                       else "not linked yet")
+        current = local_value(row, mapping.local_field) if row else ""
+        if row is None:
+            outcome = ("not linked yet: a new record would get this value"
+                       if mapping.direction != FieldMapping.Direction.OUT and spec.create_locally else "not linked yet")
         elif mapping.direction == FieldMapping.Direction.OUT:
-            same = value_hash(local_value) == (ref.synced.get(mapping.local_field) if ref else None)
+            same = value_hash(current) == (ref.synced.get(mapping.local_field) if ref else None)
             outcome = "unchanged" if same else "PRM value sent to the CRM"
         elif mapping.apply_on != FieldMapping.ApplyOn.UPDATE:
             outcome = "unchanged (applies on create / first sync only)"
-        elif decide(mapping, remote_value=remote_value, local_value=local_value,
+        elif decide(mapping, remote_value=remote_value, local_value=current,
                     last=ref.synced.get(mapping.local_field), remote_at=_modified(record),
-                    local_at=partner["updated_at"]):
+                    local_at=row["updated_at"]):
             outcome = "PRM value replaced by the CRM's"
         else:
             outcome = "PRM value kept"
-        rows.append(PreviewRow(record.get("Id", ""), partner["pk"] if partner else None,
-                               partner["name"] if partner else "", local_value, remote_value, outcome))
+        rows.append(PreviewRow(record.get("Id", ""), row["pk"] if row else None,
+                               str(row[spec.title_field]) if row else "", current, remote_value, outcome))
     return rows
 
 

@@ -31,7 +31,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -43,7 +43,7 @@ from integrations.connectors import PushResult, RemoteField, parse_datetime
 from integrations.models import Connection, ExternalRef, FieldMapping, SyncCursor, SyncLog, SyncObject, SyncRun
 from leads.models import Lead
 from leads.services import leads_sync_lose, leads_sync_upsert
-from partners.models import Partner
+from partners.models import Partner, ProfileField
 from partners.services import partners_sync_deactivate, partners_sync_upsert
 from pricing.models import PriceBook, PriceEntry, Product, Source
 from pricing.services import (
@@ -73,19 +73,37 @@ class ObjectSpec:
     deactivate: Callable[[list[int], str], int] | None = None
     # local field → {local value: remote value} for a field whose values differ (a lead's stage ↔ Status).
     value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Pull-only objects: the fixed remote columns read (no FieldMapping) and the page function that applies them.
+    # Objects with their own page function (``apply``, instead of pull_page): the fixed remote columns they read
+    # besides the mapped ones; pull-only objects (no ``push_subject``) read only these.
     remote_fields: tuple[str, ...] = ()
     apply: Callable[["Context", list[dict], "Counts"], tuple[datetime, str] | None] | None = None
+    # Push: the outbox subject_type whose events name the records to push ("" = pull only); ``push`` replaces
+    # push_batch(ctx, local ids, counts, send) for an object of another shape (contacts take partner ids);
+    # ``push_extra(ctx, rows)`` → {local pk: remote fields} added to what push_batch sends (e.g. an AccountId).
+    push_subject: str = ""
+    push: Callable[["Context", list[int], "Counts", Callable], None] | None = None
+    push_extra: Callable[["Context", list[dict]], dict[int, dict]] | None = None
+    # False: a remote record that no local record is linked to (nor carries our key) is skipped, not created here
+    # (an Opportunity that was never a deal registration).
+    create_locally: bool = True
+    date_fields: tuple[str, ...] = ()
+    # True: a mapping may also name a configurable profile field of the partner, as "profile.<key>" (a CRM custom
+    # field ↔ a PRM profile field, mapped in one step on the connection's page).
+    profile_fields: bool = False
+    # The local record as a mapping's preview shows it: its title column and the URL name of its page.
+    title_field: str = "name"
+    detail_url: str = ""
 
     @property
     def pull_only(self) -> bool:
-        return self.apply is not None
+        return not self.push_subject
 
 
 ACCOUNT = ObjectSpec(
     object=SyncObject.ACCOUNT, remote="Account", external_id_field="PRM_Code__c", local_key="code",
     local_fields=("code", "name", "website", "notes", "business_potential"), decimal_fields=("business_potential",),
-    model=Partner, upsert=lambda rows, existing: partners_sync_upsert(rows=rows, existing=existing),
+    model=Partner, upsert=lambda rows, existing: partners_sync_upsert(rows=rows, existing=existing), push_subject="partner",
+    profile_fields=True, detail_url="partners:detail",
     deactivate=lambda ids, reason: partners_sync_deactivate(partner_ids=ids, reason=reason),
 )
 # Leads ↔ Lead: our lead id in the Lead's external-id field PRM_Lead_Id__c (a custom text field marked External ID);
@@ -99,7 +117,8 @@ LEAD_STATUSES = {
 }
 LEAD = ObjectSpec(
     object=SyncObject.LEAD, remote="Lead", external_id_field="PRM_Lead_Id__c", local_key="id",
-    local_fields=("name", "company", "email", "phone", "stage"), code_prefix="", model=Lead,
+    local_fields=("name", "company", "email", "phone", "stage"), code_prefix="", model=Lead, push_subject="lead",
+    detail_url="leads:detail",
     upsert=lambda rows, existing: leads_sync_upsert(rows=rows, existing=existing, reason="Closed in the CRM"),
     deactivate=lambda ids, reason: leads_sync_lose(lead_ids=ids, reason=reason),
     value_maps={"stage": {str(k): v for k, v in LEAD_STATUSES.items()}},
@@ -117,7 +136,52 @@ DEFAULT_MAPPINGS = [
     (SyncObject.LEAD, "email", "Email", D.BOTH, A.UPDATE, C.LATEST_WINS),
     (SyncObject.LEAD, "phone", "Phone", D.BOTH, A.UPDATE, C.LATEST_WINS),
     (SyncObject.LEAD, "stage", "Status", D.BOTH, A.UPDATE, C.LATEST_WINS),
+    # --- deals: deal registration ↔ Opportunity (integrations/deals.py). Status: the CRM's step is applied when PRM's
+    # rules allow it (deals_sync_apply); the reason is PRM's, read from the CRM with a decision made there. ---
+    (SyncObject.DEAL, "status", "PRM_Registration_Status__c", D.BOTH, A.UPDATE, C.CRM_WINS),
+    (SyncObject.DEAL, "stage", "StageName", D.BOTH, A.UPDATE, C.LATEST_WINS),
+    (SyncObject.DEAL, "amount", "Amount", D.BOTH, A.UPDATE, C.LATEST_WINS),
+    (SyncObject.DEAL, "expected_close", "CloseDate", D.BOTH, A.UPDATE, C.LATEST_WINS),
+    (SyncObject.DEAL, "decision_reason", "PRM_Decision_Reason__c", D.OUT, A.UPDATE, C.PRM_WINS),
+    # --- end deals ---
 ]
+
+
+PROFILE = "profile."
+
+
+def profile_keys(spec: ObjectSpec) -> set[str]:
+    """The keys of the partner's configurable profile fields a mapping of ``spec`` may name (one query; none when
+    the object has no profile)."""
+    return set(ProfileField.objects.values_list("key", flat=True)) if spec.profile_fields else set()
+
+
+def mappable(spec: ObjectSpec, local_field: str, keys: set[str]) -> bool:
+    """Whether a mapping of ``spec`` may name ``local_field`` (``keys``: profile_keys(spec))."""
+    return local_field in spec.local_fields or (
+        spec.profile_fields and local_field.startswith(PROFILE) and local_field[len(PROFILE):] in keys)
+
+
+def local_columns(names) -> list[str]:
+    """The columns to read for these local fields (a profile field is read from the ``profile`` JSON column)."""
+    return sorted({"profile" if name.startswith(PROFILE) else name for name in names})
+
+
+def local_value(row: dict, name: str) -> object:
+    """A local field's value from a row read with local_columns (a profile value as text, "" when unset)."""
+    if name.startswith(PROFILE):
+        value = (row.get("profile") or {}).get(name[len(PROFILE):])
+        return "" if value is None else str(value)
+    return row[name]
+
+
+def nest_profile(fields: dict[str, object]) -> dict[str, object]:
+    """{"profile.a": 1, "name": …} → {"profile": {"a": 1}, "name": …}: what partners_sync_upsert takes."""
+    if not any(name.startswith(PROFILE) for name in fields):
+        return fields
+    nested: dict[str, object] = {name: value for name, value in fields.items() if not name.startswith(PROFILE)}
+    nested["profile"] = {name[len(PROFILE):]: value for name, value in fields.items() if name.startswith(PROFILE)}
+    return nested
 
 
 def value_hash(value: object) -> str:
@@ -132,12 +196,22 @@ def _plain(value: object) -> object:
     return str(value) if not isinstance(value, str) else value
 
 
-def to_local(spec: ObjectSpec, name: str, value: object) -> object:
-    if name in spec.value_maps:
-        local = next((k for k, v in spec.value_maps[name].items() if v == value), None)
+def value_map_of(spec: ObjectSpec, mapping: FieldMapping) -> dict[str, str] | None:
+    """The PRM value → CRM value map of a mapped field: the spec's default (lead stage ↔ Status) with the
+    connection's own values over it (FieldMapping.value_map, edited on the mapping's page); None for a plain field."""
+    default = spec.value_maps.get(mapping.local_field)
+    if default is None:
+        return None
+    return {**default, **{k: v for k, v in (mapping.value_map or {}).items() if k in default and v}}
+
+
+def to_local(spec: ObjectSpec, name: str, value: object, value_map: dict[str, str] | None = None) -> object:
+    value_map = value_map if value_map is not None else spec.value_maps.get(name)
+    if value_map is not None:
+        local = next((k for k, v in value_map.items() if v == value), None)
         if local is None:
             raise ValueError(f"{name}: {value!r} has no PRM equivalent (expected one of "
-                             f"{', '.join(spec.value_maps[name].values())})")
+                             f"{', '.join(value_map.values())})")
         return local
     if name in spec.decimal_fields:
         if value in (None, ""):
@@ -146,6 +220,13 @@ def to_local(spec: ObjectSpec, name: str, value: object) -> object:
             return Decimal(str(value))
         except InvalidOperation:
             raise ValueError(f"{name}: {value!r} is not a number") from None
+    if name in spec.date_fields:
+        if value in (None, ""):
+            return None
+        try:
+            return date.fromisoformat(str(value)[:10])
+        except ValueError:
+            raise ValueError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
     if value is None:
         return ""
     if isinstance(value, dict | list):
@@ -158,6 +239,8 @@ def to_remote(value: object, value_map: dict[str, str] | None = None) -> object:
         return value_map[value]
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value if value != "" else None
 
 
@@ -189,8 +272,9 @@ def usable_mappings(
 ) -> tuple[list[FieldMapping], list[SyncLog]]:
     """The connection's mappings of ``spec`` whose remote field exists (the others logged as INVALID_FIELD)."""
     usable, logs = [], []
+    keys = profile_keys(spec)
     for mapping in connection.mappings.filter(object=spec.object):
-        if mapping.remote_field in remote_fields and mapping.local_field in spec.local_fields:
+        if mapping.remote_field in remote_fields and mappable(spec, mapping.local_field, keys):
             usable.append(mapping)
         else:
             where = "remote" if mapping.remote_field not in remote_fields else "local"
@@ -213,6 +297,8 @@ def decide(
     h_remote, h_local = value_hash(remote_value), value_hash(local_value)
     if h_remote == last or h_remote == h_local:
         return False  # unchanged remotely, an echo of our push, or already equal
+    if last is None and h_local == value_hash(""):
+        return True  # never synced and empty here (a field mapped since): filled from the CRM, nothing is lost
     local_changed = last is None or h_local != last
     if not local_changed:
         return True
@@ -264,9 +350,8 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
     linked_elsewhere = set(ExternalRef.objects.filter(connection=connection, object=spec.object,
                                                       local_id__in=list(by_key.values())).values_list("local_id", flat=True))
     local_ids = [ref.local_id for ref in refs.values()] + list(by_key.values())
-    local_fields = sorted({m.local_field for m in inbound})
     local = {row["pk"]: row for row in spec.model.objects.filter(pk__in=local_ids)
-             .values("pk", "updated_at", *local_fields)}
+             .values("pk", "updated_at", *local_columns(m.local_field for m in inbound))}
 
     rows: dict[str, dict] = {}
     existing: dict[str, int] = {}
@@ -289,6 +374,9 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
                         "linked to another one")
             continue
         current = local.get(pk) if pk is not None else None
+        if current is None and not spec.create_locally:
+            counts.skipped += 1  # not ours (never created in PRM): not brought in
+            continue
         creating, first = current is None, ref is None
         synced = dict(ref.synced) if ref else {}
         fields: dict[str, object] = {}
@@ -297,13 +385,13 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
                 if (mapping.apply_on == A.CREATE and not creating) or (mapping.apply_on == A.FIRST_SYNC and not first):
                     continue
                 raw = mapping.fixed_value if mapping.fixed_value is not None else record.get(mapping.remote_field)
-                value = to_local(spec, mapping.local_field, raw)
+                value = to_local(spec, mapping.local_field, raw, value_map_of(spec, mapping))
                 if creating:
                     fields[mapping.local_field] = value
-                elif decide(mapping, remote_value=value, local_value=current[mapping.local_field],
+                elif decide(mapping, remote_value=value, local_value=local_value(current, mapping.local_field),
                             last=synced.get(mapping.local_field), remote_at=modified, local_at=current["updated_at"]):
                     fields[mapping.local_field] = value
-                elif value_hash(value) == value_hash(current[mapping.local_field]):
+                elif value_hash(value) == value_hash(local_value(current, mapping.local_field)):
                     synced[mapping.local_field] = value_hash(value)
                     continue
                 else:
@@ -325,7 +413,7 @@ def pull_page(ctx: Context, records: list[dict], counts: Counts) -> tuple[dateti
         if pk is not None:
             existing[remote_id] = pk
         pending[remote_id] = (modified, synced, bool(fields))
-    written = spec.upsert({k: v for k, v in rows.items() if v or k not in existing}, existing)
+    written = spec.upsert({k: nest_profile(v) for k, v in rows.items() if v or k not in existing}, existing)
     for remote_id, message in written.errors.items():
         counts.fail(ctx, remote_id, "in", "INVALID_VALUE", message)
     ids = {**{k: v for k, v in existing.items() if k not in written.errors}, **written.ids}
@@ -378,9 +466,10 @@ def push_batch(ctx: Context, partner_ids: list[int], counts: Counts, send) -> No
     spec, connection = ctx.spec, ctx.connection
     outbound = [m for m in ctx.mappings if m.direction in (D.OUT, D.BOTH) and m.local_field != spec.local_key]
     fields = sorted({m.local_field for m in outbound} | {spec.local_key})
-    partners = list(spec.model.objects.filter(pk__in=partner_ids).values("pk", *fields))
+    partners = list(spec.model.objects.filter(pk__in=partner_ids).values("pk", *local_columns(fields)))
     refs = {ref.local_id: ref for ref in ExternalRef.objects.filter(
         connection=connection, object=spec.object, local_id__in=[p["pk"] for p in partners])}
+    extra = spec.push_extra(ctx, partners) if spec.push_extra else {}
     records: list[dict] = []
     by_id: list[dict] = []
     agreed: dict[tuple[str, str], tuple] = {}
@@ -391,18 +480,18 @@ def push_batch(ctx: Context, partner_ids: list[int], counts: Counts, send) -> No
         for mapping in outbound:
             if mapping.apply_on in (A.CREATE, A.FIRST_SYNC) and ref is not None:
                 continue
-            value = mapping.fixed_value if mapping.fixed_value is not None else partner[mapping.local_field]
-            digest = value_hash(partner[mapping.local_field])
+            value = mapping.fixed_value if mapping.fixed_value is not None else local_value(partner, mapping.local_field)
+            digest = value_hash(local_value(partner, mapping.local_field))
             if synced.get(mapping.local_field) == digest:
                 continue
-            data[mapping.remote_field] = to_remote(value, spec.value_maps.get(mapping.local_field))
+            data[mapping.remote_field] = to_remote(value, value_map_of(spec, mapping))
             synced[mapping.local_field] = digest
         key = str(partner[spec.local_key])
         if not data and ref is not None and synced.get(spec.local_key) == value_hash(key):
             counts.skipped += 1
             continue
         synced[spec.local_key] = value_hash(key)
-        record = {spec.external_id_field: key, **data}
+        record = {spec.external_id_field: key, **data, **extra.get(partner["pk"], {})}
         if ref is not None and ref.remote_id:
             # Linked already: upsert on the remote Id (the record may not carry our key yet, or our key changed).
             by_id.append({"Id": ref.remote_id, **record})
@@ -444,16 +533,21 @@ def pull_columns(
     *, connection: Connection, spec: ObjectSpec, remote_fields: dict[str, RemoteField], run: SyncRun | None
 ) -> tuple[list[FieldMapping], list[str] | None, list[SyncLog]]:
     """The mappings and the remote columns to read for ``spec`` (None: skip the object this run, logged)."""
-    if not spec.pull_only:
+    mappings: list[FieldMapping] = []
+    logs: list[SyncLog] = []
+    columns = set(spec.remote_fields)
+    if spec.local_fields:
         mappings, logs = usable_mappings(connection=connection, spec=spec, remote_fields=remote_fields, run=run)
-        return mappings, sorted({m.remote_field for m in mappings} | {spec.external_id_field}), logs
+        columns |= {m.remote_field for m in mappings} | {spec.external_id_field}
+    if not spec.remote_fields:
+        return mappings, sorted(columns), logs
     missing = [name for name in spec.remote_fields if name not in remote_fields]
     if missing:
-        return [], None, [SyncLog(connection=connection, run=run, object=spec.object, record="", direction="in",
+        return [], None, logs + [SyncLog(connection=connection, run=run, object=spec.object, record="", direction="in",
                                   error_code="INVALID_FIELD", at=timezone.now(),
                                   message=f"{spec.remote} has no field {', '.join(missing)} (or the CRM user may not "
                                           f"read it): {spec.remote} not synced this run.")]
-    return [], list(spec.remote_fields), []
+    return mappings, sorted(columns), logs
 
 
 def _refs(ctx: Context, remote_ids: list[str]) -> dict[str, ExternalRef]:
@@ -656,5 +750,3 @@ PRICE_BOOK = ObjectSpec(object=SyncObject.PRICE_BOOK, remote="Pricebook2",
 PRICE_ENTRY = ObjectSpec(object=SyncObject.PRICE_ENTRY, remote="PricebookEntry",
                          remote_fields=("Pricebook2Id", "Product2Id", "UnitPrice", "IsActive"),
                          apply=pull_price_entries)
-# Pulled in this order: the products and books an entry names are linked before it.
-SPECS = {spec.object: spec for spec in (ACCOUNT, LEAD, PRODUCT, PRICE_BOOK, PRICE_ENTRY)}

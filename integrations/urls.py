@@ -1,5 +1,5 @@
 """/settings/crm/ (included by prm/urls.py): URL names ``crm:list``, ``crm:detail``, ``crm:credentials``,
-``crm:sync``, ``crm:resync``, ``crm:mapping``."""
+``crm:sync``, ``crm:resync``, ``crm:mapping``, ``crm:mapping_add``, ``crm:mapping_delete``."""
 
 from django.urls import path
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/sync/", views.connection_sync, name="sync"),
     path("<int:pk>/resync/", views.connection_resync, name="resync"),
     path("<int:pk>/mappings/<int:mapping_pk>/", views.mapping_edit, name="mapping"),
+    path("<int:pk>/mappings/<int:mapping_pk>/delete/", views.mapping_delete, name="mapping_delete"),
+    path("<int:pk>/mappings/new/<slug:object>/", views.mapping_add, name="mapping_add"),
 ]

@@ -14,16 +14,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 from integrations import services, tasks
 from integrations.connectors import ConnectorError, connector_for
 from integrations.crypto import CredentialsUnreadable, decrypt
-from integrations.forms import ConnectionForm, CredentialsForm, MappingForm
+from integrations.forms import ConnectionForm, CredentialsForm, MappingAddForm, MappingForm
+from integrations.models import FieldMapping
 from integrations.selectors import (
     connection_get_for_user,
     connection_page,
     connections_of,
+    mappable_objects,
     mapping_get_for_user,
+    mapping_is_default,
+    mapping_local_choices,
+    mapping_values,
     may_edit,
     may_view,
 )
-from integrations.sync import SPECS
+from integrations.specs import SPECS
 from prm.tasks import enqueue_on_commit
 
 
@@ -79,6 +84,7 @@ def _detail(request, connection, *, credentials_form=None, status=200):
     return _no_cache(render(request, "integrations/detail.html", {
         "connection": connection,
         **connection_page(connection=connection, page=request.GET.get("page")),
+        "mappable_objects": mappable_objects(),
         "credentials_form": credentials_form or (CredentialsForm() if may_edit(request.user) else None),
         "may_edit": may_edit(request.user),
     }, status=status))
@@ -124,39 +130,82 @@ def connection_resync(request, pk):
     return redirect("crm:detail", connection.pk)
 
 
+def _remote_choices(connection, spec):
+    """(connector, the remote fields as (name, label) choices, a problem) — the describe call; when the CRM cannot be
+    asked, no choices and the problem (the API name is typed)."""
+    try:
+        connector = connector_for(connection, decrypt(connection.credentials_encrypted))
+        remote = connector.describe(spec.remote)
+    except (ConnectorError, CredentialsUnreadable) as exc:
+        return None, None, f"The CRM could not be asked for its fields ({exc}); type the field's API name."
+    return connector, sorted(((f.name, f"{f.label} ({f.name})") for f in remote.values()),
+                             key=lambda c: c[1].lower()), ""
+
+
+def _mapping_page(request, mapping, form, connector, problem, *, saved: str):
+    """The mapping form: POST with ``preview`` shows what it would do to 20 records (nothing saved); with ``save``
+    saves it and returns to the connection."""
+    connection = mapping.connection
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "save" in request.POST:
+            try:
+                services.mapping_save(mapping=form.instance)
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, saved)
+                return redirect("crm:detail", connection.pk)
+        elif connector is not None:
+            try:
+                preview = services.mapping_preview(mapping=form.instance, connector=connector)
+            except ConnectorError as exc:
+                problem = f"The preview could not read the CRM: {exc}"
+    return _no_cache(render(request, "integrations/mapping.html", {
+        "connection": connection, "mapping": mapping, "form": form, "preview": preview, "problem": problem,
+        "detail_url": SPECS[mapping.object].detail_url, "adding": mapping.pk is None, "deletable": mapping.pk is not None and not mapping_is_default(mapping),
+    }, status=400 if form.errors else 200))
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def mapping_edit(request, pk, mapping_pk):
-    """GET: the form, its remote field choices from the describe call. POST with ``preview``: what the change would
-    do to 20 records, nothing saved. POST with ``save``: saved. The CRM unreachable: the API name is typed."""
+    """GET: the form, its remote field choices from the describe call. POST: preview or save (_mapping_page)."""
     mapping = mapping_get_for_user(user=request.user, connection_pk=pk, pk=mapping_pk)
     _editors_only(request.user)
-    connection = mapping.connection
-    connector, choices, problem = None, None, ""
+    spec = SPECS[mapping.object]
+    connector, choices, problem = _remote_choices(mapping.connection, spec)
+    form = MappingForm(request.POST or None, instance=mapping, remote_choices=choices, values=mapping_values(mapping))
+    return _mapping_page(request, mapping, form, connector, problem,
+                         saved="Mapping saved. Use “Resync” to apply it to records already synced.")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def mapping_add(request, pk, object):
+    """A new mapping of ``object`` in one step: a PRM field not mapped yet (a partner's profile fields included) ↔ a
+    CRM field from the describe call (custom fields included), with preview."""
+    connection = connection_get_for_user(user=request.user, pk=pk)
+    _editors_only(request.user)
+    if object not in dict(mappable_objects()):
+        raise Http404
+    connector, choices, problem = _remote_choices(connection, SPECS[object])
+    mapping = FieldMapping(connection=connection, object=object)
+    form = MappingAddForm(request.POST or None, instance=mapping, remote_choices=choices,
+                          local_choices=mapping_local_choices(connection=connection, object=object))
+    return _mapping_page(request, mapping, form, connector, problem,
+                         saved="Mapping added. Use “Resync” to fill it in for records already synced.")
+
+
+@login_required
+@require_POST
+def mapping_delete(request, pk, mapping_pk):
+    mapping = mapping_get_for_user(user=request.user, connection_pk=pk, pk=mapping_pk)
+    _editors_only(request.user)
     try:
-        connector = connector_for(connection, decrypt(connection.credentials_encrypted))
-        remote = connector.describe(SPECS[mapping.object].remote)
-        choices = sorted(((f.name, f"{f.label} ({f.name})") for f in remote.values()), key=lambda c: c[1].lower())
-    except (ConnectorError, CredentialsUnreadable) as exc:
-        problem = f"The CRM could not be asked for its fields ({exc}); type the field's API name."
-    form = MappingForm(request.POST or None, instance=mapping, remote_choices=choices)
-    preview, status = None, 200
-    if request.method == "POST":
-        if form.is_valid():
-            if "save" in request.POST:
-                try:
-                    services.mapping_save(mapping=form.instance)
-                except ValidationError as error:
-                    _form_errors(form, error)
-                else:
-                    messages.success(request, "Mapping saved. Use “Resync” to apply it to records already synced.")
-                    return redirect("crm:detail", connection.pk)
-            elif connector is not None:
-                try:
-                    preview = services.mapping_preview(mapping=form.instance, connector=connector)
-                except ConnectorError as exc:
-                    problem = f"The preview could not read the CRM: {exc}"
-        status = 400 if form.errors else 200
-    return _no_cache(render(request, "integrations/mapping.html", {
-        "connection": connection, "mapping": mapping, "form": form, "preview": preview, "problem": problem,
-    }, status=status))
+        services.mapping_delete(mapping=mapping)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("crm:mapping", pk, mapping_pk)
+    messages.success(request, f"Mapping of {mapping.local_field} deleted: that field is no longer synced.")
+    return redirect("crm:detail", pk)

@@ -1,5 +1,6 @@
 """The CRM sync pages at 390×844 and 1280×800: an admin opens CRM sync from the account menu, reads a connection's
-status, runs and sync log, and previews a mapping change on the mapping page; nothing scrolls sideways, taps are
+status, runs and sync log, previews a mapping change on the mapping page, maps a custom field (a partner profile
+field ↔ a CRM field from the CRM's list) and sees the stage mapping's per-stage values; nothing scrolls sideways, taps are
 ≥ 44 px, no CSP violation, nothing leaves the server (the CRM is the local fake on 127.0.0.1). Screenshots in
 artifacts/ (``crm-<page>-<width>.png``)."""
 
@@ -7,6 +8,7 @@ import pytest
 
 from integrations import connectors
 from integrations.services import connection_create, connection_pull
+from partners.models import ProfileField
 from tests import factories
 from tests.browser.conftest import login, open_page, screenshot
 from tests.browser.test_mobile import check_layout
@@ -25,6 +27,7 @@ def test_connection_page_and_mapping_preview(browser, live_server, settings, wid
     try:
         connection = connection_create(name="Acme org", instance_url=fake.url,
                                        credentials={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+        ProfileField.objects.create(key="segment", label="Segment")
         fake.put("Account", Name="Northwind", Industry="Retail")
         fake.put("Account", Name="y" * 230)  # too long for PRM: a line of the sync log
         connection_pull(connection_id=connection.pk)
@@ -47,6 +50,19 @@ def test_connection_page_and_mapping_preview(browser, live_server, settings, wid
             page.wait_for_selector("td:has-text('Retail')")
             check_layout(page, "crm mapping preview", width)
             screenshot(page, f"crm-mapping-{width}")
+            # A custom field in one step: a partner profile field ↔ a CRM field picked from the CRM's own list.
+            page.click(".breadcrumbs a:has-text('Acme org')")
+            page.click("a:has-text('Map a field: Partner ↔ Account')")
+            page.select_option("#id_local_field", "profile.segment")
+            page.select_option("#id_remote_field", "Industry")
+            check_layout(page, "crm new mapping", width)
+            screenshot(page, f"crm-mapping-add-{width}")
+            page.click("button:has-text('Save')")
+            page.wait_for_selector("a:has-text('profile.segment')")
+            # The lead stage's values, one input per stage (an org with its own Status values).
+            page.click("a:has-text('Lead ↔ Lead: stage')")
+            page.wait_for_selector("label:has-text('CRM value for “Qualified”')")
+            check_layout(page, "crm stage values", width)
             assert CLIENT_SECRET not in page.content()
             assert csp == [] and external == []
         finally:

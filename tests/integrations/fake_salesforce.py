@@ -8,12 +8,13 @@ Covered, shaped after the REST API developer guide:
   AND Id > 'ID'))] ORDER BY LastModifiedDate, Id`` → pages of ``PAGE_SIZE`` (2,000) with ``done``/``nextRecordsUrl``;
   the next pages at ``…/query/<locator>-<offset>``. An unknown column → 400 ``INVALID_FIELD``; ``queryAll`` includes
   deleted records (``IsDeleted``: true), ``query`` does not.
-- sObjects: Account, Lead, and (pull only, Update G2) Product2, Pricebook2 and PricebookEntry (its Pricebook2Id /
+- sObjects: Account, Contact, Lead, Opportunity, and (pull only, Update G2) Product2, Pricebook2 and PricebookEntry (its Pricebook2Id /
   Product2Id as plain reference columns; no relationship queries);
 - ``GET …/sobjects/X/describe/``; ``PATCH …/sobjects/X/ExtField/value`` (upsert: 201 created or 204 updated);
   ``PATCH …/composite/sobjects/X/ExtField`` (sObject Collections upsert, per-record results, STRING_TOO_LONG /
   INVALID_FIELD errors).
-- Faults on demand: ``server.fail_next.append((status, body))`` answers the next API calls with them (401/403/429/503).
+- Faults on demand: ``server.fail_next.append((status, body))`` answers the next API calls with them (401/403/429/503);
+  ``server.down = True`` answers every call with 503 (an outage) until it is set back.
 
 The state is plain dicts: ``server.records[obj][id] = {...}``; ``server.put(obj, **fields)`` creates or changes a record
 as a CRM user would (LastModifiedDate moves to the server clock, which ticks 1 ms per write unless frozen).
@@ -44,6 +45,13 @@ SCHEMAS = {
     "Lead": {"LastName": ("string", 80), "FirstName": ("string", 40), "Company": ("string", 255),
              "Email": ("email", 80), "Phone": ("phone", 40), "Status": ("picklist", 255),
              "PRM_Lead_Id__c": ("string", 18)},
+    "Contact": {"AccountId": ("reference", 18), "FirstName": ("string", 40), "LastName": ("string", 80),
+                "Email": ("email", 80), "Phone": ("phone", 40), "MobilePhone": ("phone", 40),
+                "Title": ("string", 128), "PRM_Contact_Id__c": ("string", 18)},
+    "Opportunity": {"AccountId": ("reference", 18), "Name": ("string", 120), "StageName": ("picklist", 255),
+                    "Amount": ("currency", None), "CloseDate": ("date", None), "Description": ("textarea", 32000),
+                    "PRM_Deal_Id__c": ("string", 18), "PRM_Registration_Status__c": ("picklist", 255),
+                    "PRM_Decision_Reason__c": ("textarea", 1000)},
     "Product2": {"Name": ("string", 255), "ProductCode": ("string", 255), "Description": ("textarea", 4000),
                  "IsActive": ("boolean", None), "Family": ("picklist", 255)},
     "Pricebook2": {"Name": ("string", 255), "Description": ("string", 255), "IsActive": ("boolean", None),
@@ -53,7 +61,7 @@ SCHEMAS = {
                        "UseStandardPrice": ("boolean", None)},
 }
 STANDARD = {"Id": ("id", 18), "LastModifiedDate": ("datetime", None), "IsDeleted": ("boolean", None)}
-PREFIX = {"Account": "001", "Lead": "00Q", "Product2": "01t", "Pricebook2": "01s", "PricebookEntry": "01u"}
+PREFIX = {"Account": "001", "Contact": "003", "Opportunity": "006", "Lead": "00Q", "Product2": "01t", "Pricebook2": "01s", "PricebookEntry": "01u"}
 
 _SOQL = re.compile(
     r"^SELECT (?P<cols>.+?) FROM (?P<obj>\w+)"
@@ -98,6 +106,7 @@ class FakeSalesforce:
         self.schemas = {name: dict(fields) for name, fields in SCHEMAS.items()}
         self.tokens: set[str] = set()
         self.fail_next: list[tuple[int, object]] = []
+        self.down = False  # an outage: every call, the token endpoint's too, answers 503 until set back
         self.calls: list[tuple[str, str]] = []
         self.clock = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self.frozen = False
@@ -221,6 +230,18 @@ class FakeSalesforce:
             return {"id": None, "success": False, "created": False,
                     "errors": [{"statusCode": "NOT_FOUND", "message": "Provided external ID field does not exist or "
                                 "is not accessible", "fields": ["Id"]}]}, False
+        # --- deals: as Salesforce, an Opportunity is not created without its required fields ---
+        missing = [name for name in ("Name", "StageName", "CloseDate") if not data.get(name)]
+        if obj == "Opportunity" and found is None and missing:
+            return {"id": None, "success": False, "created": False,
+                    "errors": [{"statusCode": "REQUIRED_FIELD_MISSING", "fields": missing,
+                                "message": f"Required fields are missing: [{', '.join(missing)}]"}]}, False
+        # --- end deals ---
+        # --- contacts: a Contact is not created without its LastName ---
+        if obj == "Contact" and found is None and not data.get("LastName"):
+            return {"id": None, "success": False, "created": False,
+                    "errors": [{"statusCode": "REQUIRED_FIELD_MISSING", "fields": ["LastName"],
+                                "message": "Required fields are missing: [LastName]"}]}, False
         fields = {k: v for k, v in data.items() if k != "attributes"}
         fields[field] = key
         record_id = self.put(obj, found, **fields)
@@ -250,6 +271,9 @@ def _handler(server: FakeSalesforce):
             return self.rfile.read(length) if length else b""
 
         def _authorised(self) -> bool:
+            if server.down:
+                self._send(503, [{"errorCode": "SERVER_UNAVAILABLE", "message": "the org is down"}])
+                return False
             if server.fail_next:
                 status, body = server.fail_next.pop(0)
                 headers = {"Retry-After": "1"} if status == 429 else None
@@ -266,6 +290,8 @@ def _handler(server: FakeSalesforce):
             raw = self._body()
             server.calls.append(("POST", path))
             if path == "/services/oauth2/token":
+                if server.down:
+                    return self._send(503, "<html>Service unavailable</html>")
                 form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
                 if (form.get("grant_type"), form.get("client_id"), form.get("client_secret")) != (
                         "client_credentials", CLIENT_ID, CLIENT_SECRET):
@@ -284,6 +310,11 @@ def _handler(server: FakeSalesforce):
                 if order["object"] == "Lead":
                     rows = [{"LastName": f"Lead {i}", "Company": f"Company {i}", "Email": f"lead{i}@example.com",
                              "Status": "Open - Not Contacted"} for i in range(order["count"])]
+                elif order["object"] == "Contact":  # ``count`` Contacts over the loaded Accounts in turn: Email + Phone
+                    accounts = list(server.records["Account"])
+                    rows = [{"AccountId": accounts[i % len(accounts)], "FirstName": "Contact", "LastName": f"{i}",
+                             "Email": f"contact{i}@example.com", "Phone": f"+1 555 {i:07d}"}
+                            for i in range(order["count"])]
                 elif order["object"] == "Product2":
                     rows = [{"Name": f"Product {i}", "ProductCode": f"BENCH-{i}", "Description": "", "IsActive": True}
                             for i in range(order["count"])]

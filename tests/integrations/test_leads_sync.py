@@ -5,7 +5,7 @@ from integrations.models import Connection, ExternalRef, SyncCursor, SyncLog
 from integrations.services import connection_pull, crm_push_pending
 from integrations.sync import LEAD, Context, Counts, pull_page_commit
 from leads.models import Customer, Lead, LeadStageChange
-from leads.services import lead_create, lead_lose, lead_move
+from leads.services import lead_create, lead_lose, lead_move, lead_update
 from outbox.models import Event
 from tests.integrations.fake_salesforce import PAGE_SIZE
 
@@ -156,3 +156,23 @@ def test_a_page_of_leads_costs_a_constant_number_of_queries(sf_connection, fake_
         with django_assert_num_queries(13):
             pull_page_commit(ctx, page(count, offset), Counts())
     assert Lead.objects.count() == 315
+
+
+def test_an_edit_in_prm_is_pushed_at_once_and_not_echoed(sf_connection, fake_sf, settings):
+    settings.OUTBOX_CONSUMERS = {"crm": "integrations.tasks.crm_push"}
+    lead = lead_create(by=None, name="Grace", company="Navy", email="grace@example.com")
+    assert crm_push_pending() == 1
+    assert lead_update(lead=lead, by=None, company="US Navy", phone="+1 555 0100") == ["company", "phone"]
+    assert crm_push_pending() == 1  # the lead.updated event
+    remote = _remote(fake_sf, lead)
+    assert (remote["Company"], remote["Phone"], remote["Status"]) == ("US Navy", "+1 555 0100", "Open - Not Contacted")
+    run = connection_pull(connection_id=sf_connection.pk).run
+    assert (run.received, run.updated, run.skipped) == (1, 0, 1)
+    assert not Event.objects.filter(topic="lead.updated", pending_for__contains=["crm"]).exists()
+    fake_sf.put("Lead", remote["Id"], Email="grace.hopper@example.com")  # and back: a CRM edit, no stage change
+    connection_pull(connection_id=sf_connection.pk)
+    assert Lead.objects.get(pk=lead.pk).email == "grace.hopper@example.com"
+    event = Event.objects.filter(topic="lead.updated").latest("id")
+    assert event.payload["changed"] == ["email"] and "email" not in {k for k in event.payload if k != "changed"}
+    before = len(fake_sf.calls)
+    assert crm_push_pending() == 1 and not any("composite" in path for _m, path in fake_sf.calls[before:])
