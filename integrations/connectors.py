@@ -99,8 +99,15 @@ def soql_datetime(value: datetime) -> str:
 
 
 def parse_datetime(value: str) -> datetime:
-    """Salesforce's ``2026-11-24T08:00:00.000+0000``."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    """Salesforce's ``2026-11-24T08:00:00.000+0000`` (or ``…Z``); ValueError for anything else (a date alone, no offset).
+    ``fromisoformat`` is ~10x faster than ``strptime``, which was 2.5 % of a pull; it accepts more ISO forms, so the
+    shape is checked first."""
+    if not isinstance(value, str) or len(value) not in (24, 28) or value[10] != "T" or value[19] != ".":
+        raise ValueError(f"not a Salesforce date-time: {value!r}")
+    parsed = datetime.fromisoformat(value)  # …000+0000 or …000Z
+    if parsed.tzinfo is None:
+        raise ValueError(f"not a Salesforce date-time: {value!r}")
+    return parsed
 
 
 def _error_list(content) -> tuple[str, str]:

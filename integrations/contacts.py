@@ -40,7 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import ExternalRef, SyncLog, SyncObject
-from integrations.sync import Context, Counts, ObjectSpec, parse_records, value_hash
+from integrations.sync import Context, Counts, ObjectSpec, parse_records, refs_upsert, value_hash
 from partners.models import ContactPoint
 from partners.services import ContactPointChange, ContactPointNew, contact_points_sync_apply
 
@@ -181,11 +181,8 @@ def pull_contacts(ctx: Context, records: list[dict], counts: Counts) -> tuple[da
                                     remote_id=key, parent_id=partner_id, remote_modified_at=modified, synced=synced,
                                     values_hash=value_hash(sorted(synced.items())), deleted_remotely=False,
                                     updated_at=now))
-    ExternalRef.objects.bulk_create(
-        refs_out, batch_size=2000, update_conflicts=True, unique_fields=["connection", "object", "remote_id"],
-        update_fields=["local_id", "parent_id", "remote_modified_at", "synced", "values_hash", "deleted_remotely",
-                       "updated_at"],
-    )
+    refs_upsert(refs_out, update=["local_id", "parent_id", "remote_modified_at", "synced", "values_hash",
+                                  "deleted_remotely", "updated_at"])
     states = list(outcome.values())
     counts.created += states.count("created")
     counts.updated += states.count("updated")
@@ -329,10 +326,7 @@ def push_contacts(ctx: Context, partner_ids: list[int], counts: Counts, send: Ca
     with transaction.atomic():
         if unlink:
             ExternalRef.objects.filter(pk__in=unlink).delete()
-        ExternalRef.objects.bulk_create(
-            links, batch_size=2000, update_conflicts=True, unique_fields=["connection", "object", "remote_id"],
-            update_fields=["local_id", "parent_id", "synced", "values_hash", "deleted_remotely", "updated_at"],
-        )
+        refs_upsert(links, update=["local_id", "parent_id", "synced", "values_hash", "deleted_remotely", "updated_at"])
         _logs_save(counts)
 
 

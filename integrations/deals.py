@@ -48,6 +48,7 @@ from integrations.sync import (
     decide,
     parse_records,
     push_batch,
+    refs_upsert,
     to_local,
     value_hash,
     value_map_of,
@@ -183,13 +184,12 @@ def pull_deals(ctx: Context, records: list[dict], counts: Counts) -> tuple[datet
             out[remote_id] = (pk, out[remote_id][1], {k: v for k, v in synced.items() if k not in wanted}, False)
         counts.updated += len(result.applied)
     now = timezone.now()
-    ExternalRef.objects.bulk_create(
+    refs_upsert(
         [ExternalRef(connection=ctx.connection, object=spec.object, local_id=pk, remote_id=remote_id,
                      remote_modified_at=modified, synced=synced, values_hash=value_hash(sorted(synced.items())),
                      deleted_remotely=deleted, updated_at=now)
          for remote_id, (pk, modified, synced, deleted) in out.items()],
-        batch_size=1000, update_conflicts=True, unique_fields=["connection", "object", "remote_id"],
-        update_fields=["local_id", "remote_modified_at", "synced", "values_hash", "deleted_remotely", "updated_at"],
+        update=["local_id", "remote_modified_at", "synced", "values_hash", "deleted_remotely", "updated_at"],
     )
     return last_cursor
 

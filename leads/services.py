@@ -16,6 +16,7 @@ from leads.customer_services import customer_create_from_lead
 from leads.models import Customer, Lead, LeadStageChange
 from outbox.services import EventSpec, event_emit, events_emit
 from partners.models import Partner
+from prm import pg
 
 User = AbstractBaseUser
 # Fields of a lead a person may edit (stage and the closing fields have their own services).
@@ -256,7 +257,7 @@ def leads_sync_upsert(
             updates.append((key, lead, changed, from_stage))
         else:
             result.ids[key] = lead.pk
-    Lead.objects.bulk_create([lead for _key, lead in creates], batch_size=1000)
+    pg.insert_objects([lead for _key, lead in creates])  # bulk_create's work, without its per-value Python cost
     for key, lead in creates:
         result.ids[key] = lead.pk
         result.created.append(key)
@@ -266,10 +267,8 @@ def leads_sync_upsert(
         (lead, from_stage) for _key, lead, _changed, from_stage in updates if from_stage is not None]
     for key, lead, _changed, _from in updates:
         result.ids[key] = lead.pk
-    LeadStageChange.objects.bulk_create([
-        LeadStageChange(lead=lead, from_stage=from_stage, to_stage=lead.stage, changed_by=by, changed_at=now)
-        for lead, from_stage in moved
-    ])
+    pg.insert_values(LeadStageChange, ["lead_id", "from_stage", "to_stage", "changed_by_id", "changed_at"],
+                     [(lead.pk, from_stage, lead.stage, by.pk if by else None, now) for lead, from_stage in moved])
     events = [EventSpec(topic="lead.created", subject_type="lead", subject_id=lead.pk, payload=_payload(lead))
               for lead, from_stage in moved if from_stage == ""]
     for lead, from_stage in moved:

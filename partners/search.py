@@ -17,7 +17,7 @@ _PHONE_LIKE = re.compile(r"^[+(\d][\d\s().\-/]*$")
 # Contact values, plus the digits of phone-like values, per partner; joined to the partner's name and code. The
 # ``{where}`` placeholder is empty (all partners) or ``= ANY(%s)`` on the ids, in both the aggregate and the UPDATE.
 REFRESH_SQL = """
-UPDATE partners_partner p SET search_document = d.document
+UPDATE partners_partner p SET search_document = d.document{touch}
 FROM (
     SELECT p2.id, lower(concat_ws(' ', p2.name, p2.code, c.contact_values, c.phone_digits)) AS document
     FROM partners_partner p2
@@ -33,15 +33,19 @@ FROM (
     ) c ON c.partner_id = p2.id
     {partner_where}
 ) d
-WHERE p.id = d.id AND p.search_document IS DISTINCT FROM d.document
+WHERE p.id = d.id{changed_only}
 """
 
 
-def refresh_sql(*, some: bool) -> str:
-    """The refresh statement for all partners, or (``some``) for the ids passed as ``%(ids)s``."""
+def refresh_sql(*, some: bool, touch: bool = False) -> str:
+    """The refresh statement for all partners, or (``some``) for the ids passed as ``%(ids)s``. It writes only the
+    documents that changed, unless ``touch``: then every partner meant also gets ``updated_at = %(touched_at)s`` in
+    the same row write (a second UPDATE of the same rows would cost as much again)."""
     return REFRESH_SQL.format(
         contact_where="WHERE partner_id = ANY(%(ids)s)" if some else "",
         partner_where="WHERE p2.id = ANY(%(ids)s)" if some else "",
+        touch=", updated_at = %(touched_at)s" if touch else "",
+        changed_only="" if touch else " AND p.search_document IS DISTINCT FROM d.document",
     )
 
 
