@@ -46,7 +46,7 @@ ACCOUNTS = 100_000
 CONTACTS = 300_000  # 3 per account at the defaults
 CHANGES = 1_000
 PRODUCTS = 20_000
-LEADS = 100_000
+LEADS = 1_000_000  # the issue's initial pull: 100k accounts + 300k contacts + 1M leads ≤ 10 min
 INITIAL_S, INCREMENTAL_S = 600.0, 10.0
 MEMORY_FLAT_MB = 100
 NAME = "bench-crmsync"
@@ -76,6 +76,29 @@ class _Sampler(threading.Thread):
             self.samples.append(_rss_mb())
 
 
+class _Measured:
+    """One pull, timed, with this process's RSS sampled every 0.2 s while it runs."""
+
+    def __init__(self, connection):
+        sampler = _Sampler()
+        self.base = _rss_mb()
+        sampler.start()
+        started = time.perf_counter()
+        self.run = connection_pull(connection_id=connection.pk).run
+        self.elapsed = time.perf_counter() - started
+        sampler.stopped.set()
+        sampler.join()
+        samples = sampler.samples or [self.base]
+        self.settled = samples[min(len(samples) - 1, 5)]  # after ~1 s: the first page and its caches are in
+        self.peak = max(samples)
+        self.half = max(samples[: len(samples) // 2] or [self.peak])
+        self.flat = self.peak - self.settled <= MEMORY_FLAT_MB  # the rest of the pull grows no further
+
+    def memory(self) -> str:
+        return (f"RSS {self.base:.0f} MB before, {self.settled:.0f} MB after ~1 s, peak {self.half:.0f} MB in the "
+                f"first half and {self.peak:.0f} MB overall")
+
+
 def _post(url: str, body: dict, cert: str) -> dict:
     context = ssl.create_default_context(cafile=cert)
     request = urllib.request.Request(  # noqa: S310 (https to our own local server)
@@ -103,27 +126,15 @@ def bench_crmsync(*, repeat=1, accounts=ACCOUNTS, changes=CHANGES, contacts=CONT
             connection = connection_create(name=NAME, instance_url=url,
                                            credentials={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
             try:
-                sampler = _Sampler()
-                base = _rss_mb()
-                sampler.start()
                 progress("crmsync: initial pull")
-                started = time.perf_counter()
-                run = connection_pull(connection_id=connection.pk).run
-                initial = time.perf_counter() - started
-                sampler.stopped.set()
-                sampler.join()
-                samples = sampler.samples or [base]
-                settled = samples[min(len(samples) - 1, 5)]
-                peak = max(samples)
-                half = max(samples[: len(samples) // 2] or [peak])  # flat: the second half grows no further
-                flat = peak - settled <= MEMORY_FLAT_MB
+                pull = _Measured(connection)
+                run, total = pull.run, pull.elapsed
                 rows.append(dict(
                     section="crmsync", name=f"initial pull, {accounts:,} accounts ({run.pages} pages)",
-                    median=f"{initial:.1f} s", target=f"≤ {INITIAL_S:.0f} s, flat memory",
-                    ok=initial <= INITIAL_S and flat and run.status == "ok" and run.created == accounts,
-                    note=f"{run.created:,} created, {run.errors} errors; RSS {base:.0f} MB before, {settled:.0f} MB "
-                         f"after ~1 s, peak {half:.0f} MB in the first half and {peak:.0f} MB overall "
-                         f"({accounts / initial:,.0f} records/s)",
+                    median=f"{pull.elapsed:.1f} s", target=f"≤ {INITIAL_S:.0f} s, flat memory",
+                    ok=pull.elapsed <= INITIAL_S and pull.flat and run.status == "ok" and run.created == accounts,
+                    note=f"{run.created:,} created, {run.errors} errors; {pull.memory()} "
+                         f"({accounts / pull.elapsed:,.0f} records/s)",
                 ))
                 progress(f"crmsync: {changes:,} remote changes, incremental pull")
                 timings = []
@@ -143,29 +154,35 @@ def bench_crmsync(*, repeat=1, accounts=ACCOUNTS, changes=CHANGES, contacts=CONT
                 if contacts:
                     progress(f"crmsync: {contacts:,} contacts (Email + Phone), pull")
                     _post(f"{url}/_fake/load", {"object": "Contact", "count": contacts}, cert)
-                    started = time.perf_counter()
-                    run = connection_pull(connection_id=connection.pk).run
-                    elapsed = time.perf_counter() - started
+                    pull = _Measured(connection)
+                    run, total = pull.run, total + pull.elapsed
                     made = ContactPoint.objects.filter(partner_id__in=ExternalRef.objects.filter(
                         connection=connection, object="account").values("local_id")).count()
                     rows.append(dict(
                         section="crmsync", name=f"pull of {contacts:,} contacts → {made:,} contact points ({run.pages} pages)",
-                        median=f"{elapsed:.1f} s", target="with the accounts and leads: ≤ 600 s in all",
-                        ok=run.status == "ok" and run.created == contacts and run.errors == 0 and made == 2 * contacts,
-                        note=f"{run.created:,} created, {run.errors} errors ({contacts / elapsed:,.0f} Contacts/s)",
+                        median=f"{pull.elapsed:.1f} s", target="with the accounts and leads: ≤ 600 s in all, flat memory",
+                        ok=pull.flat and run.status == "ok" and run.created == contacts and run.errors == 0
+                        and made == 2 * contacts,
+                        note=f"{run.created:,} created, {run.errors} errors; {pull.memory()} "
+                             f"({contacts / pull.elapsed:,.0f} Contacts/s)",
                     ))
                 if leads:
                     progress(f"crmsync: {leads:,} leads, pull")
                     _post(f"{url}/_fake/load", {"object": "Lead", "count": leads}, cert)
-                    started = time.perf_counter()
-                    run = connection_pull(connection_id=connection.pk).run
-                    elapsed = time.perf_counter() - started
+                    pull = _Measured(connection)
+                    run, total = pull.run, total + pull.elapsed
                     rows.append(dict(
                         section="crmsync", name=f"pull of {leads:,} leads ({run.pages} pages)",
-                        median=f"{elapsed:.1f} s", target="with the accounts and contacts: ≤ 600 s in all",
-                        ok=run.status == "ok" and run.created == leads and run.errors == 0,
-                        note=f"{run.created:,} created, {run.errors} errors ({leads / elapsed:,.0f} records/s)",
+                        median=f"{pull.elapsed:.1f} s", target="with the accounts and contacts: ≤ 600 s in all, flat memory",
+                        ok=pull.flat and run.status == "ok" and run.created == leads and run.errors == 0,
+                        note=f"{run.created:,} created, {run.errors} errors; {pull.memory()} "
+                             f"({leads / pull.elapsed:,.0f} records/s)",
                     ))
+                if contacts or leads:
+                    rows.append(dict(
+                        section="crmsync", name=f"initial pull in all: {accounts:,} accounts, {contacts:,} contacts, "
+                                                f"{leads:,} leads", median=f"{total:.0f} s", target=f"≤ {INITIAL_S:.0f} s",
+                        ok=total <= INITIAL_S, note="the three pulls above, added up"))
                 if products:
                     progress(f"crmsync: {products:,} products and their standard prices, pull")
                     _post(f"{url}/_fake/load", {"object": "Product2", "count": products}, cert)
