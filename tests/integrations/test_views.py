@@ -145,3 +145,13 @@ def test_lead_mapping_preview_links_to_the_lead(admin_client, sf_connection, fak
     html = admin_client.post(url, {**data, "preview": "1"}).content.decode()
     assert reverse("leads:detail", args=[lead.pk]) in html and "qualified" in html
     assert "PRM value replaced by the CRM" in html
+
+
+def test_an_empty_list_tells_a_manager_who_connects_and_an_admin_what_the_crm_user_needs(manager_client):
+    page = manager_client.get(URL).content.decode()
+    assert "No CRM connected yet. An administrator connects one here." in page
+    assert "Add connection" not in page
+    manager_client.force_login(factories.manager_user(username="admin2", is_superuser=True))
+    page = manager_client.get(URL).content.decode()
+    assert "An administrator connects one here." not in page
+    assert "contacts, leads and opportunities" in page
